@@ -1,0 +1,83 @@
+"""Assemble one Starlette app: the accounts server, CRM, Books and the control plane, on one base URL."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+
+from simulator.accounts.urls import routes as accounts_routes
+from simulator.books import errors as books_errors
+from simulator.books.urls import routes as books_routes
+from simulator.control.errors import ControlError
+from simulator.control.urls import routes as control_routes
+from simulator.crm import errors as crm_errors
+from simulator.crm.urls import routes as crm_routes
+from simulator.errors import ZohoError
+from simulator.http import StripTrailingSlash, json_response
+from simulator.tenants import Simulator
+
+logger = logging.getLogger("zohosim")
+
+
+def create_app(simulator: Simulator | None = None) -> Starlette:
+    app = Starlette(
+        routes=[*accounts_routes, *crm_routes, *books_routes, Mount("/__zohosim", routes=control_routes)],
+        middleware=[Middleware(StripTrailingSlash)],
+        exception_handlers={
+            ZohoError: _zoho_error,
+            ControlError: _zoho_error,
+            404: _not_found,
+            405: _method_not_allowed,
+            Exception: _internal_error,
+        },
+    )
+    app.state.simulator = simulator or Simulator()
+    return app
+
+
+async def _zoho_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ZohoError | ControlError)
+    return exc.response()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    service = _service(request.url.path)
+    if service == "crm":
+        return crm_errors.InvalidUrlPattern().response()
+    if service == "books":
+        return books_errors.InvalidUrl().response()
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return json_response({"error": "not_found", "message": detail}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    service = _service(request.url.path)
+    if service == "crm":
+        return crm_errors.InvalidRequestMethod().response()
+    if service == "books":
+        return books_errors.MethodNotAllowed().response()
+    return json_response({"error": "method_not_allowed"}, status_code=405)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the simulator still answers in the service's own shape; the traceback goes to the log."""
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    service = _service(request.url.path)
+    if service == "crm":
+        return crm_errors.InternalError().response()
+    if service == "books":
+        return books_errors.InternalError().response()
+    return json_response({"error": "internal_error"}, status_code=500)
+
+
+def _service(path: str) -> str:
+    for prefix, service in (("/crm/", "crm"), ("/books/", "books"), ("/oauth/", "accounts")):
+        if path.startswith(prefix):
+            return service
+    return "control"

@@ -1,0 +1,174 @@
+"""The ``zohosim`` command."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+import sys
+import time
+from collections.abc import Sequence
+
+from simulator.clock import DEFAULT_START, Clock, parse_datetime
+from simulator.tenants import Simulator, Sizes, Tenant
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zohosim", description="A local, stateful simulator of Zoho CRM v8 and Zoho Books v3."
+    )
+    commands = parser.add_subparsers(title="commands")
+    serve = commands.add_parser("serve", help="run the simulator (accounts, CRM, Books and control plane)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
+    serve.add_argument("--seed", type=int, default=42, help="fully determines the seeded data (default 42)")
+    defaults = Sizes()
+    for name in ("accounts", "contacts", "vendors", "products"):
+        serve.add_argument(f"--{name}", type=_count, default=getattr(defaults, name), metavar="N")
+    serve.add_argument(
+        "--books-overlap",
+        type=_fraction,
+        default=defaults.books_overlap,
+        metavar="F",
+        help="fraction of CRM records with a same-named Books record (default 0.25)",
+    )
+    serve.add_argument("--books-extra", type=_count, default=defaults.books_extra, metavar="N")
+    serve.add_argument(
+        "--clock",
+        choices=("wall", "frozen"),
+        default="wall",
+        help="wall: virtual time that ticks with real time (default); frozen: moves only when told",
+    )
+    serve.add_argument("--clock-start", type=_datetime, default=None, metavar="ISO")
+    serve.add_argument(
+        "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
+    )
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # imported here so that `zohosim --help` stays fast
+
+    from simulator.app import create_app
+
+    start = args.clock_start or (DEFAULT_START if args.clock == "frozen" else None)
+    sim = Simulator(clock=Clock(start=start, frozen=args.clock == "frozen"), seed=args.seed)
+    sizes = Sizes(
+        accounts=args.accounts,
+        contacts=args.contacts,
+        vendors=args.vendors,
+        products=args.products,
+        books_overlap=args.books_overlap,
+        books_extra=args.books_extra,
+    )
+    began = time.perf_counter()
+    tenant = sim.create_tenant(sizes=sizes)
+    seeded_in = time.perf_counter() - began
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        return _fail(_bind_problem(exc, args.host, args.port))
+    host, port = sock.getsockname()[:2]
+    base_url = f"http://{host}:{port}"
+    print(_banner(sim, tenant, base_url=base_url, seeded_in=seeded_in), flush=True)
+    config = uvicorn.Config(create_app(sim), log_level=args.log_level, access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before printing, so that "ready" means connections are already accepted into the backlog."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_problem(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use: pick another with --port, or --port 0 for a free one"
+    return f"cannot listen on {host}:{port} ({exc.strerror}): check --host and --port"
+
+
+def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float) -> str:
+    creds = tenant.credentials()
+    sizes = tenant.sizes
+    clock = "frozen" if sim.clock.frozen else "ticking with wall time"
+    token_cmd = (
+        f"curl -s -X POST {base_url}/oauth/v2/token -d grant_type=refresh_token "
+        f"-d client_id={creds['client_id']} -d client_secret={creds['client_secret']} "
+        f"-d refresh_token={creds['refresh_token']}"
+    )
+    return "\n".join(
+        [
+            f"zohosim: Zoho CRM v8 + Books v3 + accounts, seed {sim.seed}",
+            f"  tenant {tenant.tenant_id}: {sizes.accounts} accounts, {sizes.contacts} contacts, "
+            f"{sizes.vendors} vendors, {sizes.products} products, seeded in {seeded_in:.2f} s",
+            f"  base URL       {base_url}   (accounts /oauth/v2, CRM /crm/v8, Books /books/v3)",
+            f"  client id      {creds['client_id']}",
+            f"  client secret  {creds['client_secret']}",
+            f"  refresh token  {creds['refresh_token']}",
+            f"  CRM org id     {creds['crm_org_id']}",
+            f"  Books org id   {creds['books_organization_id']}",
+            f"  clock          {sim.clock.now().isoformat()} ({clock}; POST /__zohosim/clock to move it)",
+            "",
+            "Get an access token:",
+            f"  {token_cmd}",
+            f"zohosim ready at {base_url}",
+        ]
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"zohosim: {message}", file=sys.stderr)
+    return 2
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return value
+
+
+def _datetime(text: str) -> object:
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 datetime, e.g. 2026-01-15T09:00:00Z"
+        ) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The virtual clock. Every "now" in the simulator comes from here.
+
+A frozen clock stands still until it is set or advanced: tests use it, so that token expiry,
+rate-limit windows and ``Modified_Time`` move only when a test says so. A ticking clock follows
+wall time from wherever it was set, which is what a person poking at ``zohosim serve`` expects.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+#: Where a frozen clock starts unless told otherwise: after every seeded timestamp.
+DEFAULT_START = datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, *, start: datetime | None = None, frozen: bool = True) -> None:
+        self._base = _aware(start or (DEFAULT_START if frozen else datetime.now(UTC)))
+        self._wall_base = time.monotonic()
+        self.frozen = frozen
+
+    def now(self) -> datetime:
+        if self.frozen:
+            return self._base
+        return self._base + timedelta(seconds=time.monotonic() - self._wall_base)
+
+    def set(self, when: datetime) -> None:
+        self._base = _aware(when)
+        self._wall_base = time.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.set(self.now() + timedelta(seconds=seconds))
+
+    def freeze(self, frozen: bool = True) -> None:
+        self.set(self.now())
+        self.frozen = frozen
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def crm_datetime(when: datetime, tz: timezone) -> str:
+    """CRM's format: ``2024-05-07T10:12:33+05:30``, in the user's time zone."""
+    return when.astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def books_datetime(when: datetime, tz: timezone) -> str:
+    """Books' format: ``2013-08-05T12:06:10+0530`` (no colon in the offset)."""
+    return when.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse any ISO-8601 datetime with an offset (``Z``, ``+05:30`` or ``+0530``); naive means UTC."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    if len(value) > 5 and value[-5] in "+-" and value[-3] != ":" and "T" in value:
+        value = f"{value[:-2]}:{value[-2:]}"
+    return _aware(datetime.fromisoformat(value))

@@ -1,0 +1,40 @@
+"""Errors of the control plane (``/__zohosim/``): ``{"error": {"code", "message"}}`` with a fix hint."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from simulator.http import json_response
+
+
+class ControlError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def response(self) -> Response:
+        body = {"error": {"code": self.code, "message": self.message}}
+        return json_response(body, status_code=self.status_code)
+
+
+class BadRequest(ControlError):
+    pass
+
+
+class UnknownTenant(ControlError):
+    status_code = 404
+    code = "unknown_tenant"
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"no tenant {tenant_id!r}: GET /__zohosim/tenants lists them")
+
+
+class TenantExists(ControlError):
+    status_code = 409
+    code = "tenant_exists"
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} already exists: choose another tenant_id or delete it first")

@@ -1,0 +1,166 @@
+"""The control plane: tenants, reset, clock, and the settings tests need to arrange a scenario."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from simulator.clock import parse_datetime
+from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
+from simulator.errors import ZohoError
+from simulator.http import BodyError, json_response, read_json
+from simulator.tenants import Simulator, Sizes, Tenant
+
+_SIZE_FIELDS = {f.name: f.type for f in fields(Sizes)}
+
+
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def list_tenants(request: Request) -> Response:
+    sim = _sim(request)
+    return json_response({"tenants": [t.credentials() for t in sim.tenants.values()]})
+
+
+async def create_tenant(request: Request) -> Response:
+    sim = _sim(request)
+    body = await _body(request, required=False)
+    tenant_id = body.get("tenant_id")
+    if tenant_id is not None and tenant_id in sim.tenants:
+        raise TenantExists(tenant_id)
+    tenant = sim.create_tenant(
+        seed=_int(body, "seed", optional=True), sizes=_sizes(body), tenant_id=tenant_id
+    )
+    return json_response(tenant.credentials(), status_code=201)
+
+
+async def get_tenant(request: Request) -> Response:
+    return json_response(_tenant(request).credentials())
+
+
+async def delete_tenant(request: Request) -> Response:
+    tenant = _tenant(request)
+    _sim(request).delete_tenant(tenant.tenant_id)
+    return json_response({"deleted": tenant.tenant_id})
+
+
+async def reset(request: Request) -> Response:
+    """Every tenant (or the one named) back to its seeded state."""
+    sim = _sim(request)
+    body = await _body(request, required=False)
+    wanted = body.get("tenant_id")
+    if wanted is not None and wanted not in sim.tenants:
+        raise UnknownTenant(wanted)
+    ids = [wanted] if wanted else list(sim.tenants)
+    for tenant_id in ids:
+        sim.reset_tenant(tenant_id)
+    return json_response({"reset": ids})
+
+
+async def reset_tenant(request: Request) -> Response:
+    tenant = _tenant(request)
+    _sim(request).reset_tenant(tenant.tenant_id)
+    return json_response({"reset": [tenant.tenant_id]})
+
+
+async def clock(request: Request) -> Response:
+    """GET reads the clock; POST takes any of ``{"set": iso, "advance": seconds, "frozen": bool}``."""
+    sim = _sim(request)
+    if request.method == "POST":
+        body = await _body(request)
+        if "set" in body:
+            try:
+                sim.clock.set(parse_datetime(str(body["set"])))
+            except ValueError as exc:
+                raise BadRequest("'set' must be an ISO-8601 datetime, e.g. 2026-01-15T09:00:00Z") from exc
+        if "advance" in body:
+            seconds = body["advance"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise BadRequest("'advance' must be a number of seconds >= 0")
+            sim.clock.advance(seconds)
+        if "frozen" in body:
+            sim.clock.freeze(bool(body["frozen"]))
+    return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
+
+
+async def create_view(request: Request) -> Response:
+    """Create a CRM custom view: ``{"module", "name", "criteria", "sort_by"?, "sort_order"?}``."""
+    tenant = _tenant(request)
+    body = await _body(request)
+    for key in ("module", "name", "criteria"):
+        if key not in body:
+            raise BadRequest(f"'{key}' is required (module, name and criteria in Zoho's custom-view shape)")
+    try:
+        view = tenant.crm.create_view(
+            body["module"],
+            name=body["name"],
+            criteria=body["criteria"],
+            sort_by=body.get("sort_by"),
+            sort_order=body.get("sort_order"),
+        )
+    except ZohoError as exc:
+        raise BadRequest(f"the view was refused: {exc.body()}") from exc
+    return json_response({"custom_view": view}, status_code=201)
+
+
+async def books_settings(request: Request) -> Response:
+    tenant = _tenant(request)
+    if request.method == "PUT":
+        body = await _body(request)
+        value = body.get("allow_duplicate_names")
+        if not isinstance(value, bool):
+            raise BadRequest("'allow_duplicate_names' must be true or false")
+        tenant.books.allow_duplicate_names = value
+    return json_response({"allow_duplicate_names": tenant.books.allow_duplicate_names})
+
+
+def _sim(request: Request) -> Simulator:
+    return request.app.state.simulator
+
+
+def _tenant(request: Request) -> Tenant:
+    tenant_id = request.path_params["tenant_id"]
+    tenant = _sim(request).tenants.get(tenant_id)
+    if tenant is None:
+        raise UnknownTenant(tenant_id)
+    return tenant
+
+
+async def _body(request: Request, *, required: bool = True) -> dict[str, Any]:
+    try:
+        body = await read_json(request)
+    except BodyError as exc:
+        if not required and str(exc) == "empty":
+            return {}
+        raise BadRequest("the body must be a JSON object") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _int(body: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
+    value = body.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadRequest(f"'{key}' must be a whole number >= 0")
+    return value
+
+
+def _sizes(body: dict[str, Any]) -> Sizes:
+    given = body.get("sizes", {})
+    if not isinstance(given, dict) or not set(given) <= set(_SIZE_FIELDS):
+        raise BadRequest(f"'sizes' takes only these keys: {', '.join(_SIZE_FIELDS)}")
+    values: dict[str, Any] = {}
+    for key, value in given.items():
+        if key == "books_overlap":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise BadRequest("'books_overlap' must be a fraction between 0 and 1")
+            values[key] = float(value)
+        else:
+            values[key] = _int(given, key)
+    return Sizes(**values)

@@ -1,0 +1,88 @@
+"""Small helpers shared by every service's routes: JSON out, JSON in, and path clean-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
+
+
+class BodyError(ValueError):
+    """The request body is not the JSON the route needs; each service maps it to its own error."""
+
+
+def json_response(
+    content: Any, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(content), status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE
+    )
+
+
+def empty_response(status_code: int, *, headers: Mapping[str, str] | None = None) -> Response:
+    """204 and 304 carry no body and no Content-Type: the CRM SDK reads a body only when one is set."""
+    response = Response(status_code=status_code, headers=headers)
+    response.headers.pop("content-type", None)
+    return response
+
+
+async def read_json(request: Request, *, allow_json_string: bool = False) -> Any:
+    """Parse the body as JSON whatever the Content-Type: Zoho's own SDKs often send none.
+
+    With ``allow_json_string`` (Books), a form body's ``JSONString`` field is accepted too.
+    """
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if allow_json_string and (
+        content_type.startswith("multipart/form-data")
+        or (content_type.startswith("application/x-www-form-urlencoded") and b"JSONString=" in raw)
+    ):
+        form = await request.form()
+        field = form.get("JSONString")
+        if not isinstance(field, str):
+            raise BodyError("JSONString")
+        raw = field.encode()
+    if not raw.strip():
+        raise BodyError("empty")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BodyError("malformed") from exc
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """Form fields merged over query parameters: Zoho's token endpoint takes either."""
+    values = dict(request.query_params)
+    raw = await request.body()
+    for key, items in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items():
+        values[key] = items[-1]
+    return values
+
+
+class StripTrailingSlash:
+    """``/contacts/1/`` means ``/contacts/1`` (pyzohoapi sends the slash); no 307 round trip."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = dict(scope, path=path.rstrip("/") or "/")
+                scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
+def query_bool(value: str | None, *, default: bool = False) -> bool:
+    """Booleans arrive as ``true``/``True``/``false`` (the SDK sends Python's ``str()``)."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() == "true"
