@@ -19,7 +19,8 @@ from simulator.control.urls import routes as control_routes
 from simulator.crm import errors as crm_errors
 from simulator.crm.urls import routes as crm_routes
 from simulator.errors import ZohoError
-from simulator.http import StripTrailingSlash, json_response
+from simulator.gate import Gate
+from simulator.http import StripTrailingSlash, json_response, service_of
 from simulator.tenants import Simulator
 
 logger = logging.getLogger("zohosim")
@@ -28,7 +29,7 @@ logger = logging.getLogger("zohosim")
 def create_app(simulator: Simulator | None = None) -> Starlette:
     app = Starlette(
         routes=[*accounts_routes, *crm_routes, *books_routes, Mount("/__zohosim", routes=control_routes)],
-        middleware=[Middleware(StripTrailingSlash)],
+        middleware=[Middleware(StripTrailingSlash), Middleware(Gate)],
         exception_handlers={
             ZohoError: _zoho_error,
             ControlError: _zoho_error,
@@ -47,7 +48,7 @@ async def _zoho_error(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    service = _service(request.url.path)
+    service = service_of(request.url.path)
     if service == "crm":
         return crm_errors.InvalidUrlPattern().response()
     if service == "books":
@@ -57,7 +58,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    service = _service(request.url.path)
+    service = service_of(request.url.path)
     if service == "crm":
         return crm_errors.InvalidRequestMethod().response()
     if service == "books":
@@ -68,16 +69,9 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 async def _internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the simulator still answers in the service's own shape; the traceback goes to the log."""
     logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    service = _service(request.url.path)
+    service = service_of(request.url.path)
     if service == "crm":
         return crm_errors.InternalError().response()
     if service == "books":
         return books_errors.InternalError().response()
     return json_response({"error": "internal_error"}, status_code=500)
-
-
-def _service(path: str) -> str:
-    for prefix, service in (("/crm/", "crm"), ("/books/", "books"), ("/oauth/", "accounts")):
-        if path.startswith(prefix):
-            return service
-    return "control"

@@ -8,9 +8,10 @@ import socket
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from simulator.clock import DEFAULT_START, Clock, parse_datetime
-from simulator.tenants import Simulator, Sizes, Tenant
+from simulator.tenants import Simulator, Sizes, Tenant, persist
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here so that `zohosim --help` stays fast
 
     from simulator.app import create_app
+    from simulator.gate import quiet_dropped_connections
 
     start = args.clock_start or (DEFAULT_START if args.clock == "frozen" else None)
     sim = Simulator(clock=Clock(start=start, frozen=args.clock == "frozen"), seed=args.seed)
@@ -72,7 +74,9 @@ def _serve(args: argparse.Namespace) -> int:
         books_extra=args.books_extra,
     )
     began = time.perf_counter()
-    tenant = sim.create_tenant(sizes=sizes)
+    resumed = args.data_dir is not None and _open_store(sim, args.data_dir)
+    tenant = next(iter(sim.tenants.values())) if resumed else sim.create_tenant(sizes=sizes)
+    persist(sim)
     seeded_in = time.perf_counter() - began
     try:
         sock = _listen(args.host, args.port)
@@ -80,10 +84,19 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(_bind_problem(exc, args.host, args.port))
     host, port = sock.getsockname()[:2]
     base_url = f"http://{host}:{port}"
-    print(_banner(sim, tenant, base_url=base_url, seeded_in=seeded_in), flush=True)
+    print(_banner(sim, tenant, base_url=base_url, seeded_in=seeded_in, resumed=resumed), flush=True)
     config = uvicorn.Config(create_app(sim), log_level=args.log_level, access_log=False, lifespan="off")
+    quiet_dropped_connections()
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _open_store(sim: Simulator, data_dir: Path) -> bool:
+    """True when the data dir held state (it is resumed), False when it starts empty."""
+    from simulator.store import Store
+    from simulator.tenants import attach_store
+
+    return attach_store(sim, Store(data_dir / "zohosim.sqlite3")) and bool(sim.tenants)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -107,10 +120,11 @@ def _bind_problem(exc: OSError, host: str, port: int) -> str:
     return f"cannot listen on {host}:{port} ({exc.strerror}): check --host and --port"
 
 
-def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float) -> str:
+def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float, resumed: bool) -> str:
     creds = tenant.credentials()
     sizes = tenant.sizes
     clock = "frozen" if sim.clock.frozen else "ticking with wall time"
+    origin = f"resumed from {sim.store.path}" if resumed and sim.store else f"seeded in {seeded_in:.2f} s"
     token_cmd = (
         f"curl -s -X POST {base_url}/oauth/v2/token -d grant_type=refresh_token "
         f"-d client_id={creds['client_id']} -d client_secret={creds['client_secret']} "
@@ -120,7 +134,7 @@ def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float) 
         [
             f"zohosim: Zoho CRM v8 + Books v3 + accounts, seed {sim.seed}",
             f"  tenant {tenant.tenant_id}: {sizes.accounts} accounts, {sizes.contacts} contacts, "
-            f"{sizes.vendors} vendors, {sizes.products} products, seeded in {seeded_in:.2f} s",
+            f"{sizes.vendors} vendors, {sizes.products} products, {origin}",
             f"  base URL       {base_url}   (accounts /oauth/v2, CRM /crm/v8, Books /books/v3)",
             f"  client id      {creds['client_id']}",
             f"  client secret  {creds['client_secret']}",

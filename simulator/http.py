@@ -86,3 +86,11 @@ def query_bool(value: str | None, *, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() == "true"
+
+
+def service_of(path: str) -> str:
+    """Which Zoho service a path belongs to; anything else is the control plane."""
+    for prefix, service in (("/crm/", "crm"), ("/books/", "books"), ("/oauth/", "accounts")):
+        if path.startswith(prefix):
+            return service
+    return "control"

@@ -7,17 +7,27 @@ collide by name. A token belongs to one tenant and can reach no other.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from simulator.accounts import scopes
 from simulator.accounts.models import AccessToken, Accounts, AuthError, OAuthClient, RefreshToken
 from simulator.books.models import BooksOrg
 from simulator.books.seed import seed_books
-from simulator.clock import Clock
+from simulator.clock import Clock, parse_datetime
 from simulator.crm.models import CrmOrg
 from simulator.crm.seed import seed_crm
+from simulator.faults import FaultInjector
+from simulator.limits import BooksLimits, CrmLimits, configure, raw_settings
+from simulator.requestlog import RequestLog
+from simulator.store import Store
 
 _AUTH_PREFIXES = ("zoho-oauthtoken ", "bearer ")
+STATE_FORMAT = "zohosim-tenant/1"
+
+
+class InvalidState(ValueError):
+    """An import document that is not a zohosim tenant export."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,35 @@ class Tenant:
     books: BooksOrg
     client: OAuthClient
     refresh_token: RefreshToken
+    crm_limits: CrmLimits = field(default_factory=CrmLimits)
+    books_limits: BooksLimits = field(init=False)
+
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.books_limits = BooksLimits(time_zone=self.books.time_zone)
+
+    def export_state(self) -> dict[str, Any]:
+        """The org pair's whole state as JSON; importing it back restores it exactly."""
+        return {
+            "format": STATE_FORMAT,
+            "tenant_id": self.tenant_id,
+            "seed": self.seed,
+            "sizes": asdict(self.sizes),
+            "crm": self.crm.to_json(),
+            "books": self.books.to_json(),
+        }
+
+    def import_state(self, document: Any, *, clock: Clock) -> None:
+        """Replace the org pair's state; nothing changes unless the whole document loads."""
+        if not isinstance(document, dict) or document.get("format") != STATE_FORMAT:
+            raise InvalidState(f"not a zohosim export: expected an object whose format is {STATE_FORMAT!r}")
+        try:
+            crm = CrmOrg.from_json(document["crm"], clock=clock)
+            books = BooksOrg.from_json(document["books"], clock=clock)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidState(f"the export does not load: {type(exc).__name__}: {exc}") from exc
+        self.crm, self.books = crm, books
 
     def credentials(self) -> dict[str, object]:
         return {
@@ -78,9 +117,13 @@ class Simulator:
     seed: int = 42
     tenants: dict[str, Tenant] = field(default_factory=dict)
     accounts: Accounts = field(init=False)
+    faults: FaultInjector = field(init=False)
+    request_log: RequestLog = field(default_factory=RequestLog)
+    store: Store | None = None
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(clock=self.clock, rng=random.Random(f"accounts:{self.seed}"))
+        self.faults = FaultInjector(seed=self.seed)
 
     def create_tenant(
         self, *, seed: int | None = None, sizes: Sizes | None = None, tenant_id: str | None = None
@@ -100,12 +143,22 @@ class Simulator:
     def delete_tenant(self, tenant_id: str) -> None:
         del self.tenants[tenant_id]
         self.accounts.forget_tenant(tenant_id)
+        if self.store is not None:
+            self.store.forget(tenant_id)
 
     def reset_tenant(self, tenant_id: str) -> Tenant:
         """Back to the seeded state; credentials stay valid."""
         tenant = self.tenants[tenant_id]
         tenant.crm, tenant.books = seed_org_pair(seed=tenant.seed, sizes=tenant.sizes, clock=self.clock)
         return tenant
+
+    def tenant_of(self, *, authorization: str | None, client_id: str | None = None) -> Tenant | None:
+        """Whose request this is, for the log, faults and limits; expired tokens still tell."""
+        token = self.accounts.access_tokens.get(_bearer(authorization) or "")
+        owner = token.tenant_id if token else None
+        if owner is None and client_id in self.accounts.clients:
+            owner = self.accounts.clients[client_id].tenant_id
+        return self.tenants.get(owner) if owner else None
 
     def authenticate(self, authorization: str | None) -> tuple[Tenant, AccessToken]:
         """Resolve an ``Authorization: Zoho-oauthtoken …`` header to its tenant, or raise AuthError."""
@@ -125,3 +178,73 @@ def _bearer(authorization: str | None) -> str | None:
         if lowered.startswith(prefix):
             return authorization[len(prefix) :].strip() or None
     return None
+
+
+_SERVER = "__server__"
+
+
+def attach_store(sim: Simulator, store: Store) -> bool:
+    """Serve from ``store``: load what it holds (True), or start persisting into an empty one (False)."""
+    sim.store = store
+    accounts = store.load(_SERVER, "accounts")
+    if accounts is None:
+        persist(sim)
+        return False
+    sim.accounts.load_json(accounts)
+    _restore_clock(sim, store.load(_SERVER, "clock"))
+    for owner in store.owners():
+        if owner != _SERVER:
+            sim.tenants[owner] = _load_tenant(sim, store, owner)
+    return True
+
+
+def persist(
+    sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str, ...] = ("crm", "books")
+) -> None:
+    """Write through to the store (if any): the accounts server, the clock, and one tenant or all."""
+    store = sim.store
+    if store is None:
+        return
+    store.save(_SERVER, "accounts", sim.accounts.to_json())
+    store.save(_SERVER, "clock", {"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
+    for each in [tenant] if tenant else list(sim.tenants.values()):
+        store.save(each.tenant_id, "tenant", _tenant_meta(each))
+        for service in services:
+            store.save(each.tenant_id, service, getattr(each, service).to_json())
+
+
+def _tenant_meta(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "seed": tenant.seed,
+        "sizes": asdict(tenant.sizes),
+        "client_id": tenant.client.client_id,
+        "refresh_token": tenant.refresh_token.token,
+        "limits": {"crm": raw_settings(tenant.crm_limits), "books": raw_settings(tenant.books_limits)},
+    }
+
+
+def _load_tenant(sim: Simulator, store: Store, tenant_id: str) -> Tenant:
+    meta, crm, books = (store.load(tenant_id, part) for part in ("tenant", "crm", "books"))
+    if meta is None or crm is None or books is None:
+        raise InvalidState(f"the store at {store.path} has an incomplete tenant {tenant_id!r}")
+    tenant = Tenant(
+        tenant_id=tenant_id,
+        seed=meta["seed"],
+        sizes=Sizes(**meta["sizes"]),
+        crm=CrmOrg.from_json(crm, clock=sim.clock),
+        books=BooksOrg.from_json(books, clock=sim.clock),
+        client=sim.accounts.clients[meta["client_id"]],
+        refresh_token=sim.accounts.refresh_tokens[meta["refresh_token"]],
+    )
+    configure(tenant.crm_limits, meta["limits"]["crm"])
+    configure(tenant.books_limits, meta["limits"]["books"])
+    return tenant
+
+
+def _restore_clock(sim: Simulator, saved: dict[str, Any] | None) -> None:
+    """Time never runs backwards across a restart; a frozen clock comes back where it stood."""
+    if saved is None:
+        return
+    when = parse_datetime(saved["now"])
+    if (saved["frozen"] and sim.clock.frozen) or when > sim.clock.now():
+        sim.clock.set(when)

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
-from starlette.testclient import TestClient
 
 from simulator.app import create_app
 from simulator.clock import DEFAULT_START, Clock
 from simulator.tenants import Simulator, Sizes
+from simulator.testing import in_process_client
 from tests.support import SEED, TEST_SIZES, ZohoClient, start_server, stop_server
 
 settings.register_profile(
@@ -25,7 +25,7 @@ settings.load_profile("ci")
 def asgi_http() -> Iterator[httpx.Client]:
     sim = Simulator(clock=Clock(start=DEFAULT_START, frozen=True), seed=SEED)
     sim.create_tenant(sizes=Sizes(**TEST_SIZES))
-    with TestClient(create_app(sim), base_url="http://testserver") as client:
+    with in_process_client(create_app(sim)) as client:
         yield client
 
 

@@ -146,3 +146,23 @@ def test_sdk_handles_contacts_with_an_account_lookup(sdk_ready: ZohoClient) -> N
     _action_ids(ops.delete_records(_params(DeleteRecordsParam, ids=str(contact_id)), HeaderMap()))
     gone = ops.search_records(_params(SearchRecordsParam, email="p.boyle@example.com"))
     assert gone.get_status_code() == 204
+
+
+def test_sdk_refreshes_a_token_that_expires_mid_run(
+    sdk_ready: ZohoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour passes for both sides: the simulator's virtual clock, and the SDK's own wall clock
+    (the SDK reads ``time.time()`` through its module, so only the SDK's view moves)."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    from zohocrmsdk.src.com.zoho.api.authenticator import oauth_token as token_module
+
+    assert _names("Accounts", "Account_Name", fields="Account_Name")
+    sdk_ready.control("DELETE", "/requests")
+    sdk_ready.control("POST", "/clock", json={"advance": 3601})
+    monkeypatch.setattr(token_module, "time", SimpleNamespace(time=lambda: real_time.time() + 3601))
+    assert _names("Accounts", "Account_Name", fields="Account_Name")
+    log = sdk_ready.control("GET", "/requests").json()["requests"]
+    assert [(e["method"], e["path"]) for e in log][:1] == [("POST", "/oauth/v2/token")]
+    assert log[-1]["status"] == 200

@@ -7,9 +7,9 @@ same credentials; expiry reads the virtual clock.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from simulator.accounts import scopes as scope_rules
 from simulator.clock import Clock
@@ -166,6 +166,27 @@ class Accounts:
             for key in [k for k, v in table.items() if v.tenant_id == tenant_id]:
                 del table[key]
 
+    def to_json(self) -> dict[str, Any]:
+        """Everything, the generator's state included, so a restarted server never re-issues a token."""
+        version, state, gauss = self.rng.getstate()
+        return {
+            "rng": [version, list(state), gauss],
+            "clients": [asdict(c) for c in self.clients.values()],
+            "refresh_tokens": [asdict(t) for t in self.refresh_tokens.values()],
+            "access_tokens": [_timed(asdict(t)) for t in self.access_tokens.values()],
+            "grant_codes": [_timed(asdict(g)) for g in self.grant_codes.values()],
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        version, state, gauss = data["rng"]
+        self.rng.setstate((version, tuple(state), gauss))
+        self.clients = {c["client_id"]: OAuthClient(**c) for c in data["clients"]}
+        self.refresh_tokens = {
+            t["token"]: RefreshToken(**{**t, "scopes": tuple(t["scopes"])}) for t in data["refresh_tokens"]
+        }
+        self.access_tokens = {t["token"]: AccessToken(**_untimed(t)) for t in data["access_tokens"]}
+        self.grant_codes = {g["code"]: GrantCode(**_untimed(g)) for g in data["grant_codes"]}
+
     def _client(self, client_id: str, client_secret: str) -> OAuthClient:
         client = self.clients.get(client_id)
         if client is None or client.client_secret != client_secret:
@@ -193,3 +214,11 @@ class Accounts:
     def _token_chars(self, length: int) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
         return "".join(self.rng.choice(alphabet) for _ in range(length))
+
+
+def _timed(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "expires_at": data["expires_at"].isoformat()}
+
+
+def _untimed(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "expires_at": datetime.fromisoformat(data["expires_at"]), "scopes": tuple(data["scopes"])}

@@ -11,8 +11,11 @@ from starlette.responses import Response
 from simulator.clock import parse_datetime
 from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
 from simulator.errors import ZohoError
+from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
-from simulator.tenants import Simulator, Sizes, Tenant
+from simulator.limits import InvalidLimits, configure
+from simulator.requestlog import entries_json
+from simulator.tenants import InvalidState, Simulator, Sizes, Tenant
 
 _SIZE_FIELDS = {f.name: f.type for f in fields(Sizes)}
 
@@ -164,3 +167,119 @@ def _sizes(body: dict[str, Any]) -> Sizes:
         else:
             values[key] = _int(given, key)
     return Sizes(**values)
+
+
+async def list_faults(request: Request) -> Response:
+    return json_response({"faults": [rule.to_json() for rule in _sim(request).faults.rules.values()]})
+
+
+async def add_fault(request: Request) -> Response:
+    """Add a fault rule; see FaultRule for the keys (effect, service, method, path, tenant_id, ...)."""
+    sim = _sim(request)
+    body = await _body(request)
+    if body.get("tenant_id") is not None and body["tenant_id"] not in sim.tenants:
+        raise UnknownTenant(body["tenant_id"])
+    try:
+        rule = sim.faults.add(body)
+    except InvalidRule as exc:
+        raise BadRequest(str(exc)) from exc
+    return json_response(rule.to_json(), status_code=201)
+
+
+async def delete_fault(request: Request) -> Response:
+    rule_id = request.path_params["rule_id"]
+    if not _sim(request).faults.remove(rule_id):
+        raise BadRequest(f"no fault rule {rule_id!r}: GET /__zohosim/faults lists them")
+    return json_response({"deleted": rule_id})
+
+
+async def clear_faults(request: Request) -> Response:
+    _sim(request).faults.clear()
+    return json_response({"deleted": "all"})
+
+
+async def list_requests(request: Request) -> Response:
+    """The request log, filtered by ``tenant_id``, ``service``, ``method``, ``path_contains``,
+    ``writes_only`` and ``since_seq`` (query parameters)."""
+    params = request.query_params
+    since = params.get("since_seq", "0")
+    if not since.isdigit():
+        raise BadRequest("'since_seq' must be a whole number")
+    entries = _sim(request).request_log.filter(
+        tenant_id=params.get("tenant_id"),
+        service=params.get("service"),
+        method=params.get("method"),
+        path_contains=params.get("path_contains"),
+        writes_only=params.get("writes_only", "").lower() == "true",
+        since_seq=int(since),
+    )
+    return json_response({"requests": entries_json(entries), "last_seq": _sim(request).request_log.last_seq})
+
+
+async def clear_requests(request: Request) -> Response:
+    _sim(request).request_log.clear(tenant_id=request.query_params.get("tenant_id"))
+    return json_response({"cleared": True})
+
+
+async def limits(request: Request) -> Response:
+    """GET reads a tenant's limits; PUT sets them: ``{"crm": {...}, "books": {"enabled": true}}``."""
+    tenant = _tenant(request)
+    if request.method == "PUT":
+        body = await _body(request)
+        unknown = set(body) - {"crm", "books"}
+        if unknown:
+            raise BadRequest(f"unknown keys {sorted(unknown)}: give 'crm' and/or 'books'")
+        try:
+            for service, target in (("crm", tenant.crm_limits), ("books", tenant.books_limits)):
+                if service in body:
+                    configure(target, body[service])
+        except InvalidLimits as exc:
+            raise BadRequest(str(exc)) from exc
+    return json_response({"crm": tenant.crm_limits.settings(), "books": tenant.books_limits.settings()})
+
+
+async def export_tenant(request: Request) -> Response:
+    return json_response(_tenant(request).export_state())
+
+
+async def import_tenant(request: Request) -> Response:
+    tenant = _tenant(request)
+    document = await _body(request)
+    try:
+        tenant.import_state(document, clock=_sim(request).clock)
+    except InvalidState as exc:
+        raise BadRequest(f"{exc}: pass what GET /__zohosim/tenants/{{id}}/export returned") from exc
+    return json_response({"imported": tenant.tenant_id})
+
+
+async def list_snapshots(request: Request) -> Response:
+    return json_response({"snapshots": sorted(_tenant(request).snapshots)})
+
+
+async def take_snapshot(request: Request) -> Response:
+    """Save the tenant's state under a name: ``{"name": "before-sync"}``."""
+    tenant = _tenant(request)
+    name = (await _body(request)).get("name")
+    if not isinstance(name, str) or not name:
+        raise BadRequest("'name' must be a non-empty string")
+    tenant.snapshots[name] = tenant.export_state()
+    return json_response({"snapshot": name}, status_code=201)
+
+
+async def restore_snapshot(request: Request) -> Response:
+    tenant = _tenant(request)
+    tenant.import_state(_snapshot(tenant, request.path_params["name"]), clock=_sim(request).clock)
+    return json_response({"restored": request.path_params["name"]})
+
+
+async def delete_snapshot(request: Request) -> Response:
+    tenant = _tenant(request)
+    _snapshot(tenant, request.path_params["name"])
+    del tenant.snapshots[request.path_params["name"]]
+    return json_response({"deleted": request.path_params["name"]})
+
+
+def _snapshot(tenant: Tenant, name: str) -> dict[str, Any]:
+    if name not in tenant.snapshots:
+        raise BadRequest(f"no snapshot {name!r} on tenant {tenant.tenant_id!r}: GET .../snapshots lists them")
+    return tenant.snapshots[name]

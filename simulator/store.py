@@ -1,0 +1,156 @@
+"""Durable state for ``zohosim serve --data-dir``: an embedded SQLite database.
+
+Each org's JSON state is split into a small metadata document and one row per entity (a record,
+a contact, a token…); after a write, only the rows that changed are written, in one transaction,
+before the reply leaves the gate. SQLite in WAL mode then keeps every acknowledged write
+through a restart or a ``kill -9`` of the server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+#: Keys that identify an entity in a list, in order of preference.
+ENTITY_KEYS = ("id", "contact_id", "item_id", "token", "code", "client_id")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (owner TEXT, part TEXT, doc BLOB, PRIMARY KEY (owner, part));
+CREATE TABLE IF NOT EXISTS entities (
+    owner TEXT, part TEXT, collection TEXT, entity_id TEXT, ord INTEGER, doc BLOB,
+    PRIMARY KEY (owner, part, collection, entity_id)
+);
+"""
+
+Split = tuple[bytes, dict[tuple[str, str], bytes]]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a process kill
+        self._db.executescript(_SCHEMA)
+        self._known: dict[tuple[str, str], Split] = {}
+        self._ord = self._db.execute("SELECT COALESCE(MAX(ord), 0) FROM entities").fetchone()[0]
+
+    def save(self, owner: str, part: str, document: dict[str, Any]) -> None:
+        """Persist ``document`` as ``owner``/``part``, writing only what changed since last time."""
+        meta, entities = split(document)
+        old_meta, old_entities = self._known.get((owner, part), (b"", {}))
+        with self._transaction() as db:
+            if meta != old_meta:
+                db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (owner, part, meta))
+            for (collection, entity_id), doc in entities.items():
+                if old_entities.get((collection, entity_id)) != doc:
+                    self._write_entity(db, owner, part, collection, entity_id, doc)
+            for collection, entity_id in old_entities.keys() - entities.keys():
+                db.execute(
+                    "DELETE FROM entities WHERE owner=? AND part=? AND collection=? AND entity_id=?",
+                    (owner, part, collection, entity_id),
+                )
+        self._known[(owner, part)] = (meta, entities)
+
+    def load(self, owner: str, part: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT doc FROM documents WHERE owner=? AND part=?", (owner, part)).fetchone()
+        if row is None:
+            return None
+        rows = self._db.execute(
+            "SELECT collection, entity_id, doc FROM entities WHERE owner=? AND part=? ORDER BY ord",
+            (owner, part),
+        ).fetchall()
+        entities = {(collection, entity_id): bytes(doc) for collection, entity_id, doc in rows}
+        self._known[(owner, part)] = (bytes(row[0]), entities)
+        return join(bytes(row[0]), entities)
+
+    def owners(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT owner FROM documents ORDER BY owner").fetchall()
+        return [owner for (owner,) in rows]
+
+    def forget(self, owner: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM documents WHERE owner=?", (owner,))
+            db.execute("DELETE FROM entities WHERE owner=?", (owner,))
+        for key in [k for k in self._known if k[0] == owner]:
+            del self._known[key]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write_entity(
+        self, db: sqlite3.Connection, owner: str, part: str, collection: str, entity_id: str, doc: bytes
+    ) -> None:
+        updated = db.execute(
+            "UPDATE entities SET doc=? WHERE owner=? AND part=? AND collection=? AND entity_id=?",
+            (doc, owner, part, collection, entity_id),
+        )
+        if updated.rowcount == 0:
+            self._ord += 1
+            db.execute(
+                "INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?)",
+                (owner, part, collection, entity_id, self._ord, doc),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN")
+        return self.db
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def split(document: dict[str, Any]) -> Split:
+    """Lists of identifiable objects become entity rows; the rest stays in the metadata document.
+
+    A collection's place in the metadata is kept as ``{"$entities": "<collection path>"}``.
+    """
+    entities: dict[tuple[str, str], bytes] = {}
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {key: walk(item, f"{path}/{key}") for key, item in value.items()}
+        key = _entity_key(value)
+        if key is None:
+            return value
+        for item in value:
+            entities[(path, str(item[key]))] = orjson.dumps(item)
+        return {"$entities": path}
+
+    meta = walk(document, "")
+    return orjson.dumps(meta), entities
+
+
+def join(meta: bytes, entities: dict[tuple[str, str], bytes]) -> dict[str, Any]:
+    by_collection: dict[str, list[Any]] = {}
+    for (collection, _), doc in entities.items():
+        by_collection.setdefault(collection, []).append(orjson.loads(doc))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"$entities"}:
+                return by_collection.get(value["$entities"], [])
+            return {key: walk(item) for key, item in value.items()}
+        return value
+
+    return walk(orjson.loads(meta))
+
+
+def _entity_key(value: Any) -> str | None:
+    if not isinstance(value, list) or not value or not all(isinstance(item, dict) for item in value):
+        return None
+    for key in ENTITY_KEYS:
+        if all(key in item for item in value):
+            return key
+    return None
