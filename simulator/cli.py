@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--clock-start", type=_datetime, default=None, metavar="ISO")
     serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep every org's state in DIR (SQLite); a restart resumes it. Default: in memory",
+    )
+    serve.add_argument(
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
     )
     serve.set_defaults(run=_serve)

@@ -28,9 +28,7 @@ def json_response(
 
 def empty_response(status_code: int, *, headers: Mapping[str, str] | None = None) -> Response:
     """204 and 304 carry no body and no Content-Type: the CRM SDK reads a body only when one is set."""
-    response = Response(status_code=status_code, headers=headers)
-    response.headers.pop("content-type", None)
-    return response
+    return Response(status_code=status_code, headers=headers)
 
 
 async def read_json(request: Request, *, allow_json_string: bool = False) -> Any:

@@ -147,9 +147,13 @@ class Simulator:
             self.store.forget(tenant_id)
 
     def reset_tenant(self, tenant_id: str) -> Tenant:
-        """Back to the seeded state; credentials stay valid."""
+        """Back to the state it was created in: seeded data, no snapshots, limits off and unused.
+        Credentials stay valid."""
         tenant = self.tenants[tenant_id]
         tenant.crm, tenant.books = seed_org_pair(seed=tenant.seed, sizes=tenant.sizes, clock=self.clock)
+        tenant.crm_limits = CrmLimits()
+        tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)
+        tenant.snapshots.clear()
         return tenant
 
     def tenant_of(self, *, authorization: str | None, client_id: str | None = None) -> Tenant | None:

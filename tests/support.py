@@ -28,8 +28,9 @@ class ZohoClient:
     creds: dict[str, Any] = field(default_factory=dict)
     _tokens: dict[tuple[str, ...] | None, str] = field(default_factory=dict)
 
-    def token(self, scopes: tuple[str, ...] | None = None) -> str:
-        if scopes not in self._tokens:
+    def token(self, scopes: tuple[str, ...] | None = None, *, fresh: bool = False) -> str:
+        """An access token, minted once per test (``fresh`` mints another, e.g. after the clock moved)."""
+        if fresh or scopes not in self._tokens:
             self._tokens[scopes] = self._refresh_grant() if scopes is None else self._code_grant(scopes)
         return self._tokens[scopes]
 

@@ -116,14 +116,14 @@ def test_books_daily_cap_and_headers(zoho: ZohoClient) -> None:
     assert (capped.status_code, capped.json()["code"]) == (429, 45)
     assert "maximum call rate limit of 2" in capped.json()["message"]
     zoho.control("POST", "/clock", json={"advance": 86400})
-    assert zoho.books("GET", "/contacts").status_code == 200
+    assert zoho.books("GET", "/contacts", token=zoho.token(fresh=True)).status_code == 200
 
 
 def test_crm_credit_budget_rolls_over_24_hours(zoho: ZohoClient) -> None:
     zoho.control("PUT", "/tenants/t1/limits", json={"crm": {"enabled": True, "credits": 2}})
     assert [zoho.crm("GET", "/org").status_code for _ in range(3)] == [200, 200, 429]
     zoho.control("POST", "/clock", json={"advance": 86400})
-    assert zoho.crm("GET", "/org").status_code == 200
+    assert zoho.crm("GET", "/org", token=zoho.token(fresh=True)).status_code == 200
     settings = zoho.control("GET", "/tenants/t1/limits").json()["crm"]
     assert settings["credits"] == 2 and settings["edition"] == "enterprise"
 

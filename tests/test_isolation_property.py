@@ -18,7 +18,7 @@ MODULES = ("Accounts", "Contacts", "Vendors", "Products")
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[tuple[Simulator, object, Tenant, Tenant, str]]:
+def world() -> Iterator[tuple[list[str], object, Tenant, Tenant, str]]:
     sim = build_simulator(seed=3)
     mine, theirs = (
         sim.create_tenant(sizes=SMALL, tenant_id="a"),
@@ -29,8 +29,9 @@ def world() -> Iterator[tuple[Simulator, object, Tenant, Tenant, str]]:
         client_secret=mine.client.client_secret,
         refresh_token=mine.refresh_token.token,
     ).token
+    targets = _ids(theirs) + _ids(mine)[:5] + ["1", "999999999999999999"]
     with in_process_client(create_app(sim)) as client:
-        yield sim, client, mine, theirs, token
+        yield targets, client, mine, theirs, token
 
 
 def _ids(tenant: Tenant) -> list[str]:
@@ -105,9 +106,8 @@ def _calls(targets: list[str], orgs: list[str]) -> st.SearchStrategy[list[tuple[
 @settings(max_examples=40)
 @given(data=st.data())
 def test_one_tenants_token_never_changes_another_tenant(world, data: st.DataObject) -> None:
-    _, client, mine, theirs, token = world
+    targets, client, mine, theirs, token = world
     before = orjson.dumps(theirs.export_state())
-    targets = _ids(theirs) + _ids(mine)[:5] + ["1", "999999999999999999"]
     orgs = [theirs.books.organization_id, mine.books.organization_id, "0"]
     for method, path, params, body in data.draw(_calls(targets, orgs)):
         reply = client.request(

@@ -1,0 +1,395 @@
+"""A Zoho Books organization's state and rules: contacts (customers, vendors), persons and items.
+
+It knows nothing of HTTP. Bodies arrive as parsed JSON and list criteria as a mapping of
+strings; bad input raises the catalogue's errors before anything is written. Times read the
+virtual clock, and ``last_modified_time`` moves only when a write really changes a record.
+API limits and their headers are the gate's business (``simulator.limits``), not the org's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timezone
+from typing import Any
+
+from simulator.books import queries
+from simulator.books.errors import DoesNotExist, DuplicateName, InvalidValue
+from simulator.books.fields import (
+    CONTACT_FIELDS,
+    ITEM_FIELDS,
+    PERSON_FIELDS,
+    parse,
+    payment_terms_label,
+)
+from simulator.books.records import Contact, ContactPerson, Item, OrgProfile, Page, empty_address
+from simulator.clock import Clock
+from simulator.ids import IdSequence, normalize_id
+
+_TIMES = ("created_time", "last_modified_time")
+
+
+class BooksOrg:
+    def __init__(
+        self,
+        *,
+        organization_id: str,
+        profile: OrgProfile,
+        clock: Clock,
+        ids: IdSequence,
+        allow_duplicate_names: bool = True,
+    ) -> None:
+        self.organization_id = organization_id
+        self.profile = profile
+        self.clock = clock
+        self.ids = ids
+        #: Books' "Allow duplicates for customer and vendor display name" preference (on by default).
+        self.allow_duplicate_names = allow_duplicate_names
+        self.contacts: dict[str, Contact] = {}
+        self.items: dict[str, Item] = {}
+
+    @property
+    def time_zone(self) -> timezone:
+        return self.profile.time_zone
+
+    def new_id(self) -> str:
+        return self.ids()
+
+    def organization_summary(self) -> dict[str, Any]:
+        return self.profile.summary(self.organization_id)
+
+    def organization_detail(self) -> dict[str, Any]:
+        return self.profile.detail(self.organization_id)
+
+    # -- contacts -------------------------------------------------------------------------------
+
+    def add_contact(self, contact: Contact) -> Contact:
+        """Store a fully built contact as is (seeding, snapshots); the API goes through create_contact."""
+        self.contacts[contact.contact_id] = contact
+        return contact
+
+    def get_contact(self, contact_id: str) -> Contact:
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            raise DoesNotExist(entity="Contact")
+        return contact
+
+    def list_contacts(self, criteria: Mapping[str, str]) -> Page:
+        return queries.contact_page(self.contacts.values(), criteria, time_zone=self.time_zone)
+
+    def create_contact(self, body: Any) -> Contact:
+        values = parse(body, CONTACT_FIELDS)
+        if not values.get("contact_name", "").strip():
+            raise InvalidValue("contact_name")
+        self._check_currency(body)
+        contact_type = values.setdefault("contact_type", "customer")
+        self._check_name_free(values["contact_name"], contact_type)
+        now = self.clock.now()
+        contact = Contact(
+            contact_id=self.new_id(),
+            contact_name=values["contact_name"],
+            contact_type=contact_type,
+            created_time=now,
+            last_modified_time=now,
+            billing_address=empty_address(self.new_id()),
+            shipping_address=empty_address(self.new_id()),
+            currency_id=self.profile.currency_id,
+            currency_code=self.profile.currency_code,
+            currency_symbol=self.profile.currency_symbol,
+        )
+        _assign(contact, values)
+        if "contact_persons" in body:
+            contact.contact_persons = self._replace_persons(contact, body["contact_persons"])
+        return self.add_contact(contact)
+
+    def update_contact(self, contact_id: str, body: Any) -> Contact:
+        """A partial update: top-level keys merge, addresses are replaced whole, persons are a replace-set."""
+        contact = self.get_contact(contact_id)
+        values = parse(body, CONTACT_FIELDS)
+        if "contact_name" in values and not values["contact_name"].strip():
+            raise InvalidValue("contact_name")
+        self._check_currency(body)
+        name = values.get("contact_name", contact.contact_name)
+        contact_type = values.get("contact_type", contact.contact_type)
+        if (name, contact_type) != (contact.contact_name, contact.contact_type):
+            self._check_name_free(name, contact_type, ignore=contact.contact_id)
+        persons = None
+        if "contact_persons" in body:
+            persons = self._replace_persons(contact, body["contact_persons"])
+        before = asdict(contact)
+        _assign(contact, values)
+        if persons is not None:
+            contact.contact_persons = persons
+        self._touch_if_changed(contact, before)
+        return contact
+
+    def delete_contact(self, contact_id: str) -> None:
+        self.get_contact(contact_id)
+        del self.contacts[contact_id]
+
+    def set_contact_status(self, contact_id: str, *, active: bool) -> Contact:
+        contact = self.get_contact(contact_id)
+        before = asdict(contact)
+        contact.status = "active" if active else "inactive"
+        self._touch_if_changed(contact, before)
+        return contact
+
+    def link_contact(
+        self,
+        contact_id: str,
+        *,
+        zcrm_account_id: str | None = None,
+        zcrm_contact_id: str | None = None,
+        zcrm_vendor_id: str | None = None,
+    ) -> Contact:
+        """Record the CRM record a contact is synced with (for the CRM-import endpoints, not the API)."""
+        contact = self.get_contact(contact_id)
+        before = asdict(contact)
+        links = {
+            "zcrm_account_id": zcrm_account_id,
+            "zcrm_contact_id": zcrm_contact_id,
+            "zcrm_vendor_id": zcrm_vendor_id,
+        }
+        for name, value in links.items():
+            if value is not None:
+                setattr(contact, name, value)
+        self._touch_if_changed(contact, before)
+        return contact
+
+    def _check_name_free(self, name: str, contact_type: str, *, ignore: str | None = None) -> None:
+        """With duplicates disallowed, a display name is used once per contact type (exact comparison)."""
+        if self.allow_duplicate_names:
+            return
+        for other in self.contacts.values():
+            same = other.contact_name == name and other.contact_type == contact_type
+            if same and other.contact_id != ignore:
+                raise DuplicateName(name=name, contact_type=contact_type)
+
+    def _check_currency(self, body: Mapping[str, Any]) -> None:
+        """The org has one currency, its base currency; a contact may name only that one."""
+        currency_id = body.get("currency_id")
+        if currency_id not in (None, "") and normalize_id(currency_id) != self.profile.currency_id:
+            raise InvalidValue("currency_id")
+
+    def _touch_if_changed(self, record: Contact | Item, before: dict[str, Any]) -> None:
+        if asdict(record) != before:
+            record.last_modified_time = self.clock.now()
+
+    # -- contact persons -----------------------------------------------------------------------
+
+    def _replace_persons(self, contact: Contact, entries: Any) -> list[ContactPerson]:
+        """The new person list: entries with an id update that person, others are new, the rest go."""
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise InvalidValue("contact_persons")
+        persons: list[ContactPerson] = []
+        preferred: str | None = None
+        for entry in entries:
+            values = parse(entry, PERSON_FIELDS)
+            person = self._kept_or_new_person(contact, entry, values, taken=persons)
+            if values.get("is_primary_contact") and preferred is None:
+                preferred = person.contact_person_id
+            persons.append(person)
+        _settle_primary(persons, preferred)
+        return persons
+
+    def _kept_or_new_person(
+        self, contact: Contact, entry: dict[str, Any], values: dict[str, Any], *, taken: list[ContactPerson]
+    ) -> ContactPerson:
+        raw_id = entry.get("contact_person_id")
+        if raw_id in (None, ""):
+            return ContactPerson(self.new_id(), **values)
+        person_id = normalize_id(raw_id)
+        if person_id is None:
+            raise InvalidValue("contact_person_id")
+        existing = contact.person(person_id)
+        if existing is None or any(p.contact_person_id == person_id for p in taken):
+            raise DoesNotExist(entity="Contact person")
+        return replace(existing, **values)
+
+    def find_contact_person(self, contact_person_id: str) -> tuple[Contact, ContactPerson]:
+        for contact in self.contacts.values():
+            person = contact.person(contact_person_id)
+            if person is not None:
+                return contact, person
+        raise DoesNotExist(entity="Contact person")
+
+    def get_contact_person(self, contact_id: str, contact_person_id: str) -> ContactPerson:
+        person = self.get_contact(contact_id).person(contact_person_id)
+        if person is None:
+            raise DoesNotExist(entity="Contact person")
+        return person
+
+    def list_contact_persons(self, contact_id: str, criteria: Mapping[str, str]) -> Page:
+        contact = self.get_contact(contact_id)
+        return queries.person_page(((contact_id, p) for p in contact.contact_persons), criteria)
+
+    def list_all_contact_persons(self, criteria: Mapping[str, str]) -> Page:
+        people = ((c.contact_id, p) for c in self.contacts.values() for p in c.contact_persons)
+        return queries.person_page(people, criteria)
+
+    def create_contact_person(self, body: Any) -> tuple[Contact, ContactPerson]:
+        """``POST /contacts/contactpersons``: the body names its contact; ``first_name`` is required (OAS)."""
+        values = parse(body, PERSON_FIELDS)
+        contact_id = normalize_id(body.get("contact_id"))
+        if contact_id is None:
+            raise InvalidValue("contact_id")
+        contact = self.get_contact(contact_id)
+        if not values.get("first_name", "").strip():
+            raise InvalidValue("first_name")
+        person = ContactPerson(self.new_id(), **values)
+        contact.contact_persons.append(person)
+        _settle_primary(
+            contact.contact_persons, person.contact_person_id if person.is_primary_contact else None
+        )
+        contact.last_modified_time = self.clock.now()
+        return contact, person
+
+    def update_contact_person(self, contact_person_id: str, body: Any) -> tuple[Contact, ContactPerson]:
+        """``PUT /contacts/contactpersons/{id}``: ``contact_id`` and ``first_name`` are required (OAS)."""
+        values = parse(body, PERSON_FIELDS)
+        contact, person = self.find_contact_person(contact_person_id)
+        contact_id = normalize_id(body.get("contact_id"))
+        if contact_id is None:
+            raise InvalidValue("contact_id")
+        if contact_id != contact.contact_id:
+            raise DoesNotExist(entity="Contact person")
+        if not values.get("first_name", "").strip():
+            raise InvalidValue("first_name")
+        before = asdict(contact)
+        updated = replace(person, **values)
+        contact.contact_persons = [updated if p is person else p for p in contact.contact_persons]
+        # Unmarking the primary person keeps it primary: a contact with persons always has one.
+        keep = values.get("is_primary_contact") or person.is_primary_contact
+        _settle_primary(contact.contact_persons, updated.contact_person_id if keep else None)
+        self._touch_if_changed(contact, before)
+        return contact, updated
+
+    def delete_contact_person(self, contact_person_id: str) -> Contact:
+        """Deleting the primary person makes the next one primary (Zoho's behaviour here is UNVERIFIED)."""
+        contact, person = self.find_contact_person(contact_person_id)
+        contact.contact_persons = [p for p in contact.contact_persons if p is not person]
+        _settle_primary(contact.contact_persons, None)
+        contact.last_modified_time = self.clock.now()
+        return contact
+
+    def mark_primary_contact_person(self, contact_person_id: str) -> Contact:
+        contact, person = self.find_contact_person(contact_person_id)
+        before = asdict(contact)
+        _settle_primary(contact.contact_persons, person.contact_person_id)
+        self._touch_if_changed(contact, before)
+        return contact
+
+    # -- items ----------------------------------------------------------------------------------
+
+    def add_item(self, item: Item) -> Item:
+        self.items[item.item_id] = item
+        return item
+
+    def get_item(self, item_id: str) -> Item:
+        item = self.items.get(item_id)
+        if item is None:
+            raise DoesNotExist(entity="Item")
+        return item
+
+    def list_items(self, criteria: Mapping[str, str]) -> Page:
+        return queries.item_page(self.items.values(), criteria, time_zone=self.time_zone)
+
+    def create_item(self, body: Any) -> Item:
+        """Name and rate are required; names need not be unique (Books' error for that is UNVERIFIED)."""
+        values = parse(body, ITEM_FIELDS)
+        if not values.get("name", "").strip():
+            raise InvalidValue("name")
+        if "rate" not in values:
+            raise InvalidValue("rate")
+        now = self.clock.now()
+        return self.add_item(Item(self.new_id(), created_time=now, last_modified_time=now, **values))
+
+    def update_item(self, item_id: str, body: Any) -> Item:
+        item = self.get_item(item_id)
+        values = parse(body, ITEM_FIELDS)
+        if "name" in values and not values["name"].strip():
+            raise InvalidValue("name")
+        before = asdict(item)
+        for key, value in values.items():
+            setattr(item, key, value)
+        self._touch_if_changed(item, before)
+        return item
+
+    def delete_item(self, item_id: str) -> None:
+        self.get_item(item_id)
+        del self.items[item_id]
+
+    def set_item_status(self, item_id: str, *, active: bool) -> Item:
+        item = self.get_item(item_id)
+        before = asdict(item)
+        item.status = "active" if active else "inactive"
+        self._touch_if_changed(item, before)
+        return item
+
+    def link_item(self, item_id: str, *, zcrm_product_id: str) -> Item:
+        """Record the CRM product an item is synced with (the CRM-import endpoint)."""
+        item = self.get_item(item_id)
+        before = asdict(item)
+        item.zcrm_product_id = zcrm_product_id
+        self._touch_if_changed(item, before)
+        return item
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole org as JSON-ready data; ``from_json`` rebuilds it, and exports again byte for byte."""
+        return {
+            "organization_id": self.organization_id,
+            "profile": asdict(self.profile),
+            "allow_duplicate_names": self.allow_duplicate_names,
+            "ids": {"prefix": self.ids.prefix, "next_value": self.ids.next_value},
+            "contacts": [_dump(contact) for contact in self.contacts.values()],
+            "items": [_dump(item) for item in self.items.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, clock: Clock) -> BooksOrg:
+        org = cls(
+            organization_id=data["organization_id"],
+            profile=OrgProfile(**data["profile"]),
+            clock=clock,
+            ids=IdSequence(prefix=data["ids"]["prefix"], start=data["ids"]["next_value"]),
+            allow_duplicate_names=data["allow_duplicate_names"],
+        )
+        for raw in data["contacts"]:
+            persons = [ContactPerson(**person) for person in raw["contact_persons"]]
+            org.add_contact(Contact(**_load(raw) | {"contact_persons": persons}))
+        for raw in data["items"]:
+            org.add_item(Item(**_load(raw)))
+        return org
+
+
+def _assign(contact: Contact, values: Mapping[str, Any]) -> None:
+    """Set parsed top-level values; an address keeps its slot's ``address_id``."""
+    for key, value in values.items():
+        if key in ("billing_address", "shipping_address"):
+            value = {"address_id": getattr(contact, key)["address_id"], **value}
+        setattr(contact, key, value)
+    if "payment_terms" in values and "payment_terms_label" not in values:
+        contact.payment_terms_label = payment_terms_label(values["payment_terms"])
+
+
+def _settle_primary(persons: list[ContactPerson], preferred: str | None) -> None:
+    """Exactly one primary person: the preferred one, else the first already primary, else the first."""
+    if not persons:
+        return
+    primary = next((p for p in persons if p.contact_person_id == preferred), None)
+    primary = primary or next((p for p in persons if p.is_primary_contact), persons[0])
+    for person in persons:
+        person.is_primary_contact = person is primary
+
+
+def _dump(record: Contact | Item) -> dict[str, Any]:
+    data = asdict(record)
+    for name in _TIMES:
+        data[name] = data[name].astimezone(UTC).isoformat()
+    return data
+
+
+def _load(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(raw) | {name: datetime.fromisoformat(raw[name]) for name in _TIMES}

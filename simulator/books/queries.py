@@ -1,0 +1,254 @@
+"""List queries: the documented filters, ``filter_by``, sorting and paging of Books lists.
+
+Criteria arrive as the query string's mapping; unknown keys are ignored (pyzohoapi sends a stray
+``id=`` and a trailing ``&``), known ones with a bad value raise ``Invalid value passed for <key>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timezone
+from typing import Any
+
+from simulator.books.errors import InvalidValue
+from simulator.books.fields import CONTACT_TYPES, number
+from simulator.books.records import ADDRESS_KEYS, Contact, ContactPerson, Item, Page, person_json
+
+MAX_PER_PAGE = 200
+_COUNT = re.compile(r"[0-9]{1,9}")
+CONTACT_FILTERS = (
+    "Status.All",
+    "Status.Active",
+    "Status.Inactive",
+    "Status.Duplicate",
+    "Status.PortalEnabled",
+    "Status.PortalDisabled",
+    "Invoice.OverDue",
+    "Invoice.Unpaid",
+    "Status.CreditLimitExceed",
+    "Status.Crm",
+)
+ITEM_FILTERS = ("Status.All", "Status.Active", "Status.Inactive")
+CONTACT_SORT_COLUMNS = (
+    "contact_name",
+    "first_name",
+    "last_name",
+    "email",
+    "outstanding_receivable_amount",
+    "created_time",
+    "last_modified_time",
+)
+ITEM_SORT_COLUMNS = ("name", "rate", "tax_name")
+#: The field observation: a list without ``filter_by`` hides inactive records.
+DEFAULT_FILTER = "Status.Active"
+
+
+def _paging(criteria: Mapping[str, str]) -> tuple[int, int]:
+    page, per_page = criteria.get("page") or "1", criteria.get("per_page") or str(MAX_PER_PAGE)
+    if not _COUNT.fullmatch(page) or int(page) < 1:
+        raise InvalidValue("page")
+    if not _COUNT.fullmatch(per_page) or int(per_page) < 1:
+        raise InvalidValue("per_page")
+    return int(page), min(int(per_page), MAX_PER_PAGE)  # more than 200 is UNVERIFIED: capped
+
+
+def _paginate(rows: list[Any], page: int, per_page: int) -> tuple[list[Any], bool]:
+    start = (page - 1) * per_page
+    return rows[start : start + per_page], len(rows) > start + per_page
+
+
+def _sort_order(criteria: Mapping[str, str], default: str) -> str:
+    order = criteria.get("sort_order") or default
+    if order not in ("A", "D"):
+        raise InvalidValue("sort_order")
+    return order
+
+
+def _text_matchers(
+    criteria: Mapping[str, str], getters: Mapping[str, Callable[[Any], Iterable[str]]]
+) -> list[Callable[[Any], bool]]:
+    """``name``, ``name_startswith`` and ``name_contains`` filters, compared without regard to case."""
+    tests: dict[str, Callable[[str, str], bool]] = {
+        "": lambda have, want: have == want,
+        "_startswith": str.startswith,
+        "_contains": lambda have, want: want in have,
+    }
+    matchers = []
+    for name, getter in getters.items():
+        for suffix, test in tests.items():
+            wanted = criteria.get(name + suffix)
+            if wanted:
+                matchers.append(_matcher(getter, test, wanted.lower()))
+    return matchers
+
+
+def _matcher(
+    getter: Callable[[Any], Iterable[str]], test: Callable[[str, str], bool], wanted: str
+) -> Callable[[Any], bool]:
+    return lambda record: any(test(value.lower(), wanted) for value in getter(record))
+
+
+def _rate_matchers(criteria: Mapping[str, str]) -> list[Callable[[Item], bool]]:
+    comparisons: dict[str, Callable[[float, float], bool]] = {
+        "rate": float.__eq__,
+        "rate_less_than": float.__lt__,
+        "rate_less_equals": float.__le__,
+        "rate_greater_than": float.__gt__,
+        "rate_greater_equals": float.__ge__,
+    }
+    matchers = []
+    for name, compare in comparisons.items():
+        if criteria.get(name):
+            bound = float(number(criteria[name], name))
+            matchers.append(lambda item, compare=compare, bound=bound: compare(float(item.rate), bound))
+    return matchers
+
+
+def _person_value(key: str) -> Callable[[Contact], list[str]]:
+    def get(contact: Contact) -> list[str]:
+        primary = contact.primary_person
+        return [getattr(primary, key)] if primary else []
+
+    return get
+
+
+_CONTACT_TEXT_FILTERS: dict[str, Callable[[Contact], Iterable[str]]] = {
+    "contact_name": lambda c: [c.contact_name],
+    "company_name": lambda c: [c.company_name],
+    "first_name": _person_value("first_name"),
+    "last_name": _person_value("last_name"),
+    "email": _person_value("email"),
+    "phone": _person_value("phone"),
+    "address": lambda c: [a[k] for a in (c.billing_address, c.shipping_address) for k in ADDRESS_KEYS],
+}
+_ITEM_TEXT_FILTERS: dict[str, Callable[[Item], Iterable[str]]] = {
+    "name": lambda i: [i.name],
+    "description": lambda i: [i.description],
+}
+
+
+def _contact_sort_key(column: str) -> Callable[[Contact], Any]:
+    if column in ("first_name", "last_name", "email"):
+        person = _person_value(column)
+        return lambda c: ("".join(person(c)).lower(), int(c.contact_id))
+    if column in ("created_time", "last_modified_time"):
+        return lambda c: (getattr(c, column), int(c.contact_id))
+    if column == "outstanding_receivable_amount":
+        return lambda c: (0, int(c.contact_id))
+    return lambda c: (c.contact_name.lower(), int(c.contact_id))
+
+
+def _item_sort_key(column: str) -> Callable[[Item], Any]:
+    if column == "rate":
+        return lambda i: (float(i.rate), int(i.item_id))
+    if column == "tax_name":
+        return lambda i: ("", int(i.item_id))
+    return lambda i: (i.name.lower(), int(i.item_id))
+
+
+def contact_page(contacts: Iterable[Contact], criteria: Mapping[str, str], *, time_zone: timezone) -> Page:
+    """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page."""
+    page, per_page = _paging(criteria)
+    applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
+    if applied_filter not in CONTACT_FILTERS:
+        raise InvalidValue("filter_by")
+    sort_column = criteria.get("sort_column") or "contact_name"
+    if sort_column not in CONTACT_SORT_COLUMNS:
+        raise InvalidValue("sort_column")
+    sort_order = _sort_order(criteria, "A")
+    contact_type = criteria.get("contact_type")
+    if contact_type and contact_type not in CONTACT_TYPES:
+        raise InvalidValue("contact_type")
+    everyone = list(contacts)
+    matchers = [_status_filter(applied_filter, everyone), *_contact_matchers(criteria)]
+    found = [c for c in everyone if all(match(c) for match in matchers)]
+    found.sort(key=_contact_sort_key(sort_column), reverse=sort_order == "D")
+    rows, more = _paginate(found, page, per_page)
+    return Page(
+        rows=[c.to_row(time_zone) for c in rows],
+        page=page,
+        per_page=per_page,
+        has_more_page=more,
+        sort_column=sort_column,
+        sort_order=sort_order,
+        report_name="Contacts",
+        applied_filter=applied_filter,
+    )
+
+
+def _contact_matchers(criteria: Mapping[str, str]) -> list[Callable[[Contact], bool]]:
+    matchers = _text_matchers(criteria, _CONTACT_TEXT_FILTERS)
+    if criteria.get("contact_type"):
+        matchers.append(lambda c: c.contact_type == criteria["contact_type"])
+    for link in ("zcrm_account_id", "zcrm_contact_id", "zcrm_vendor_id"):
+        if criteria.get(link):
+            matchers.append(lambda c, link=link: getattr(c, link) == criteria[link])
+    if criteria.get("search_text"):
+        text = criteria["search_text"].lower()
+        matchers.append(lambda c: text in c.contact_name.lower() or text in c.notes.lower())
+    return matchers
+
+
+def _status_filter(applied_filter: str, contacts: list[Contact]) -> Callable[[Contact], bool]:
+    if applied_filter == "Status.Duplicate":
+        shared = Counter((c.contact_type, c.contact_name.lower()) for c in contacts)
+        return lambda c: shared[(c.contact_type, c.contact_name.lower())] > 1
+    filters: dict[str, Callable[[Contact], bool]] = {
+        "Status.All": lambda c: True,
+        "Status.Active": lambda c: c.status == "active",
+        "Status.Inactive": lambda c: c.status == "inactive",
+        "Status.PortalEnabled": lambda c: c.is_portal_enabled,
+        "Status.PortalDisabled": lambda c: not c.is_portal_enabled,
+        "Status.Crm": lambda c: c.is_linked_with_zohocrm,
+    }
+    # Overdue, unpaid and over-limit contacts need transactions, which the simulator has none of.
+    return filters.get(applied_filter, lambda c: False)
+
+
+def item_page(items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: timezone) -> Page:
+    """``GET /items``: name/description filters, rate bounds, ``filter_by``, ``search_text``, sort, page."""
+    page, per_page = _paging(criteria)
+    applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
+    if applied_filter not in ITEM_FILTERS:
+        raise InvalidValue("filter_by")
+    sort_column = criteria.get("sort_column") or "name"
+    if sort_column not in ITEM_SORT_COLUMNS:
+        raise InvalidValue("sort_column")
+    sort_order = _sort_order(criteria, "A")
+    matchers = [*_text_matchers(criteria, _ITEM_TEXT_FILTERS), *_rate_matchers(criteria)]
+    if applied_filter != "Status.All":
+        wanted = applied_filter.removeprefix("Status.").lower()
+        matchers.append(lambda i: i.status == wanted)
+    if criteria.get("search_text"):
+        text = criteria["search_text"].lower()
+        matchers.append(lambda i: text in i.name.lower() or text in i.description.lower())
+    found = [i for i in items if all(match(i) for match in matchers)]
+    found.sort(key=_item_sort_key(sort_column), reverse=sort_order == "D")
+    rows, more = _paginate(found, page, per_page)
+    return Page(
+        rows=[i.to_api(time_zone) for i in rows],
+        page=page,
+        per_page=per_page,
+        has_more_page=more,
+        sort_column=sort_column,
+        sort_order=sort_order,
+        report_name="Items",
+    )
+
+
+def person_page(people: Iterable[tuple[str, ContactPerson]], criteria: Mapping[str, str]) -> Page:
+    """Contact persons, each with its contact's id, in id order (the only documented sort)."""
+    page, per_page = _paging(criteria)
+    ordered = sorted(people, key=lambda pair: int(pair[1].contact_person_id))
+    rows, more = _paginate(ordered, page, per_page)
+    return Page(
+        rows=[person_json(contact_id, person) for contact_id, person in rows],
+        page=page,
+        per_page=per_page,
+        has_more_page=more,
+        sort_column="contact_person_id",
+        sort_order="A",
+        report_name="Contact Persons",
+    )

@@ -1,0 +1,228 @@
+"""Zoho Books endpoints: organizations, contacts, contact persons and items.
+
+Each endpoint authenticates, resolves the token's own org from ``organization_id``, checks the
+scope, then hands the parsed request to the org. Errors are raised and rendered by the app;
+successes carry ``code: 0``; the gate adds the ``X-Rate-Limit-*`` headers pyzohoapi requires.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from simulator.accounts.models import AuthError
+from simulator.books.errors import (
+    AuthenticationMissing,
+    InvalidValue,
+    NotAuthorized,
+    OrgNotAssociated,
+)
+from simulator.books.models import BooksOrg
+from simulator.books.records import Page, person_json
+from simulator.http import BodyError, json_response, read_json
+from simulator.tenants import Simulator
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+
+def _authorize(request: Request, *, group: str, action: str, org_scoped: bool = True) -> BooksOrg:
+    """The token's Books org, or Zoho's error: 14/57 for credentials, 2/6041 for the org, 57 for scope."""
+    sim: Simulator = request.app.state.simulator
+    try:
+        tenant, token = sim.authenticate(request.headers.get("authorization"))
+    except AuthError as exc:
+        raise (AuthenticationMissing() if exc.kind == "missing" else NotAuthorized()) from None
+    org = tenant.books
+    if org_scoped:
+        _check_org(org, request.query_params.get("organization_id"))
+    if not token.allows(service="ZohoBooks", group=group, action=action):
+        raise NotAuthorized()
+    return org
+
+
+def _check_org(org: BooksOrg, organization_id: str | None) -> None:
+    organization_id = (organization_id or "").strip()
+    if not _DIGITS.fullmatch(organization_id):
+        raise InvalidValue("organization_id")
+    if organization_id != org.organization_id:
+        raise OrgNotAssociated(organization_id=organization_id)
+
+
+async def _body(request: Request) -> Any:
+    """Raw JSON (with or without a Content-Type) or a form's ``JSONString`` field."""
+    try:
+        return await read_json(request, allow_json_string=True)
+    except (BodyError, HTTPException):
+        raise InvalidValue("JSONString") from None
+
+
+def _ok(message: str = "success", *, status_code: int = 200, **payload: Any) -> Response:
+    return json_response({"code": 0, "message": message, **payload}, status_code=status_code)
+
+
+def _listing(key: str, page: Page) -> Response:
+    return _ok(**{key: page.rows, "page_context": page.context()})
+
+
+# -- organizations -----------------------------------------------------------------------------
+
+
+async def list_organizations(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="READ", org_scoped=False)
+    return _ok(organizations=[org.organization_summary()])
+
+
+async def get_organization(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="READ", org_scoped=False)
+    organization_id = request.path_params["organization_id"]
+    if organization_id != org.organization_id:
+        raise OrgNotAssociated(organization_id=organization_id)
+    return _ok(organization=org.organization_detail())
+
+
+# -- contacts ----------------------------------------------------------------------------------
+
+
+async def list_contacts(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    return _listing("contacts", org.list_contacts(request.query_params))
+
+
+async def create_contact(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    contact = org.create_contact(await _body(request))
+    return _ok("The contact has been created", status_code=201, contact=contact.to_api(org.time_zone))
+
+
+async def get_contact(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    contact = org.get_contact(request.path_params["contact_id"])
+    return _ok(contact=contact.to_api(org.time_zone))
+
+
+async def update_contact(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="UPDATE")
+    contact = org.update_contact(request.path_params["contact_id"], await _body(request))
+    return _ok("Contact has been updated successfully", contact=contact.to_api(org.time_zone))
+
+
+async def delete_contact(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="DELETE")
+    org.delete_contact(request.path_params["contact_id"])
+    return _ok("The contact has been deleted.")
+
+
+async def mark_contact_active(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    org.set_contact_status(request.path_params["contact_id"], active=True)
+    return _ok("The contact has been marked as active.")
+
+
+async def mark_contact_inactive(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    org.set_contact_status(request.path_params["contact_id"], active=False)
+    return _ok("The contact has been marked as inactive.")
+
+
+# -- contact persons ---------------------------------------------------------------------------
+
+
+async def list_all_contact_persons(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    return _listing("contact_persons", org.list_all_contact_persons(request.query_params))
+
+
+async def create_contact_person(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    contact, person = org.create_contact_person(await _body(request))
+    created = [person_json(contact.contact_id, person)]
+    return _ok("The contactperson has been Created", status_code=201, contact_person=created)
+
+
+async def get_contact_person(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    contact, person = org.find_contact_person(request.path_params["contact_person_id"])
+    return _ok(contact_person=person_json(contact.contact_id, person))
+
+
+async def update_contact_person(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="UPDATE")
+    contact, person = org.update_contact_person(
+        request.path_params["contact_person_id"], await _body(request)
+    )
+    updated = [person_json(contact.contact_id, person)]
+    return _ok("The contactperson details has been updated.", contact_person=updated)
+
+
+async def delete_contact_person(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="DELETE")
+    org.delete_contact_person(request.path_params["contact_person_id"])
+    return _ok("The contact person has been deleted.")
+
+
+async def mark_contact_person_primary(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    org.mark_primary_contact_person(request.path_params["contact_person_id"])
+    return _ok("This contact person has been marked as your primary contact person.")
+
+
+async def list_contact_persons(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    page = org.list_contact_persons(request.path_params["contact_id"], request.query_params)
+    return _listing("contact_persons", page)
+
+
+async def get_contact_contact_person(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    contact_id = request.path_params["contact_id"]
+    person = org.get_contact_person(contact_id, request.path_params["contact_person_id"])
+    return _ok(contact_person=person_json(contact_id, person))
+
+
+# -- items -------------------------------------------------------------------------------------
+
+
+async def list_items(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="READ")
+    return _listing("items", org.list_items(request.query_params))
+
+
+async def create_item(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="CREATE")
+    item = org.create_item(await _body(request))
+    return _ok("The item has been added.", status_code=201, item=item.to_api(org.time_zone))
+
+
+async def get_item(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="READ")
+    return _ok(item=org.get_item(request.path_params["item_id"]).to_api(org.time_zone))
+
+
+async def update_item(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="UPDATE")
+    item = org.update_item(request.path_params["item_id"], await _body(request))
+    return _ok("Item details have been saved.", item=item.to_api(org.time_zone))
+
+
+async def delete_item(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="DELETE")
+    org.delete_item(request.path_params["item_id"])
+    return _ok("The item has been deleted.")
+
+
+async def mark_item_active(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="CREATE")
+    org.set_item_status(request.path_params["item_id"], active=True)
+    return _ok("The item has been marked as active.")
+
+
+async def mark_item_inactive(request: Request) -> Response:
+    org = _authorize(request, group="settings", action="CREATE")
+    org.set_item_status(request.path_params["item_id"], active=False)
+    return _ok("The item has been marked as inactive.")
