@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.app import create_app
-from simulator.tenants import Simulator, Sizes, Tenant
+from simulator.tenants import Sizes, Tenant
 from simulator.testing import build_simulator, in_process_client
 
 SMALL = Sizes(accounts=4, contacts=6, vendors=2, products=3, books_overlap=0.5, books_extra=2)
