@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from simulator.clock import parse_datetime
 from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
+from simulator.crm.render import view_detail
 from simulator.errors import ZohoError
 from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
@@ -107,7 +108,7 @@ async def create_view(request: Request) -> Response:
         )
     except ZohoError as exc:
         raise BadRequest(f"the view was refused: {exc.body()}") from exc
-    return json_response({"custom_view": view}, status_code=201)
+    return json_response({"custom_view": view_detail(tenant.crm, view)}, status_code=201)
 
 
 async def books_settings(request: Request) -> Response:

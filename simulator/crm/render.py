@@ -1,0 +1,282 @@
+"""The CRM API's JSON shapes for the org's state: records, write results, users, views, the org.
+
+Names are resolved here, at read time: a lookup renders as ``{"name", "id"}`` of the record it
+points at (``null`` once that record is gone), a user as ``{"name", "id", "email"}``.  Times are
+shown in the org's time zone (``crm_datetime``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from simulator.clock import crm_datetime
+from simulator.crm.metadata import ADMIN_PROFILE_SERIAL, MODULES, FieldDef, ModuleDef, make_id
+from simulator.crm.models import CrmOrg, CustomView, DeletedRecord, User, WriteOutcome
+
+_ROLE_SERIALS = {"CEO": 26005, "Manager": 26008, "Sales Representative": 26010}
+_PROFILE_SERIALS = {"Administrator": ADMIN_PROFILE_SERIAL, "Standard": 26014}
+
+
+def record(
+    org: CrmOrg, module: ModuleDef, stored: Mapping[str, Any], fields: Iterable[FieldDef] | None
+) -> dict[str, Any]:
+    """A record as the API returns it: the requested fields and ``id``, or every field."""
+    if fields is not None:
+        shown = {f.api_name: _value(org, f, stored.get(f.api_name)) for f in fields}
+        return {**shown, "id": stored["id"]}
+    full: dict[str, Any] = {f.api_name: _value(org, f, stored.get(f.api_name)) for f in module.fields}
+    return {
+        **full,
+        "id": stored["id"],
+        "$approval_state": "approved",
+        "$editable": True,
+        "$currency_symbol": "$",
+        "Tag": [],
+    }
+
+
+def _value(org: CrmOrg, f: FieldDef, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if f.data_type == "datetime":
+        return crm_datetime(raw, org.time_zone)
+    if f.lookup is not None:
+        target = org.records[f.lookup].get(raw)
+        return None if target is None else {"name": org.display_name(f.lookup, target), "id": raw}
+    if f.data_type in ("ownerlookup", "userlookup"):
+        return user_ref(org, raw, email=True)
+    return raw
+
+
+def user_ref(org: CrmOrg, user_id: str | None, *, email: bool = False) -> dict[str, Any] | None:
+    user = org.users.get(user_id or "")
+    if user is None:
+        return None
+    ref = {"name": user.full_name, "id": user.id}
+    return {**ref, "email": user.email} if email else ref
+
+
+# -- write results -----------------------------------------------------------------------------
+
+_MESSAGES = {"insert": "record added", "update": "record updated"}
+
+
+def outcome(org: CrmOrg, result: WriteOutcome, *, upsert: bool = False) -> dict[str, Any]:
+    if result.error is not None:
+        return result.error.body()
+    stored = result.record or {}
+    if result.action is None:
+        return {
+            "code": "SUCCESS",
+            "details": {"id": stored["id"]},
+            "message": "record deleted",
+            "status": "success",
+        }
+    details = {
+        "Modified_Time": crm_datetime(stored["Modified_Time"], org.time_zone),
+        "Modified_By": user_ref(org, stored["Modified_By"]),
+        "Created_Time": crm_datetime(stored["Created_Time"], org.time_zone),
+        "id": stored["id"],
+        "Created_By": user_ref(org, stored["Created_By"]),
+    }
+    if result.action == "insert":
+        details["$approval_state"] = "approved"
+    item: dict[str, Any] = {"code": "SUCCESS"}
+    if upsert:
+        item |= {"duplicate_field": result.duplicate_field, "action": result.action}
+    return item | {"details": details, "message": _MESSAGES[result.action], "status": "success"}
+
+
+def deleted(org: CrmOrg, row: DeletedRecord) -> dict[str, Any]:
+    return {
+        "deleted_by": user_ref(org, row.deleted_by),
+        "id": row.id,
+        "display_name": row.display_name,
+        "type": "recycle",
+        "created_by": user_ref(org, row.created_by),
+        "deleted_time": crm_datetime(row.deleted_time, org.time_zone),
+    }
+
+
+# -- users and the org -------------------------------------------------------------------------
+
+
+def user(org: CrmOrg, person: User) -> dict[str, Any]:
+    admin = org.current_user
+    created = crm_datetime(person.created_time, org.time_zone)
+    return {
+        "country": "IN",
+        "language": "en_US",
+        "id": person.id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "full_name": person.full_name,
+        "email": person.email,
+        "zuid": person.zuid,
+        "status": person.status,
+        "confirm": person.confirm,
+        "role": {"name": person.role, "id": make_id(org.prefix, _ROLE_SERIALS[person.role])},
+        "profile": {"name": person.profile, "id": make_id(org.prefix, _PROFILE_SERIALS[person.profile])},
+        "time_zone": org.time_zone_name,
+        "locale": "en_US",
+        "country_locale": "en_US",
+        "date_format": "MM/dd/yyyy",
+        "time_format": "hh:mm a",
+        "offset": 19800000,
+        "category": "regular_user",
+        "Isonline": False,
+        "personal_account": False,
+        "sandboxDeveloper": False,
+        "microsoft": False,
+        "Currency": "USD",
+        "Reporting_To": None,
+        "alias": None,
+        "phone": None,
+        "mobile": None,
+        "fax": None,
+        "website": None,
+        "dob": None,
+        "street": None,
+        "city": None,
+        "state": None,
+        "zip": None,
+        "signature": None,
+        "status_reason__s": None,
+        "created_time": created,
+        "created_by": {"name": admin.full_name, "id": admin.id},
+        "Modified_Time": created,
+        "Modified_By": {
+            "name": admin.full_name,
+            "id": admin.id,
+            "first_name": admin.first_name,
+            "last_name": admin.last_name,
+        },
+    }
+
+
+def org_details(org: CrmOrg) -> dict[str, Any]:
+    admin = org.current_user
+    domain = admin.email.split("@", 1)[1]
+    return {
+        "country": "India",
+        "photo_id": None,
+        "city": "Chennai",
+        "description": None,
+        "mc_status": False,
+        "gapps_enabled": False,
+        "domain_name": f"org{org.org_id}",
+        "translation_enabled": False,
+        "street": None,
+        "alias": None,
+        "currency": "US Dollar - USD",
+        "id": make_id(org.prefix, 225001),
+        "state": "Tamil Nadu",
+        "fax": None,
+        "employee_count": str(len(org.users)),
+        "zip": None,
+        "website": f"www.{domain}",
+        "currency_symbol": "$",
+        "mobile": None,
+        "currency_locale": "en_US",
+        "primary_zuid": admin.zuid,
+        "zia_portal_id": None,
+        "time_zone": org.time_zone_name,
+        "zgid": org.org_id,
+        "country_code": "IN",
+        "deletable_org_account": False,
+        "license_details": {
+            "paid_expiry": None,
+            "users_license_purchased": 10,
+            "trial_type": None,
+            "trial_expiry": None,
+            "paid": True,
+            "paid_type": "enterprise",
+            "trial_action": None,
+            "portal_users_license_purchased": 0,
+        },
+        "hierarchy_preferences": {"type": "Role_Hierarchy", "strictly_reporting": False},
+        "phone": "+91 44 4000 5000",
+        "company_name": org.company_name,
+        "privacy_settings": False,
+        "primary_email": admin.email,
+        "iso_code": "USD",
+        "hipaa_compliance_enabled": False,
+        "lite_users_enabled": False,
+        "max_per_page": 200,
+        "type": "production",
+        "ezgid": None,
+        "call_icon": None,
+        "oauth_presence": True,
+        "zia_zgid": None,
+        "checkin_preferences": {"restricted_event_types": None},
+    }
+
+
+# -- custom views ------------------------------------------------------------------------------
+
+TRANSLATION = {
+    "public_views": "Public Views",
+    "other_users_views": "Other User's Views",
+    "shared_with_me": "Shared With Me",
+    "created_by_me": "Created By Me",
+}
+
+
+def view_summary(org: CrmOrg, view: CustomView) -> dict[str, Any]:
+    created = crm_datetime(view.created_time, org.time_zone) if view.created_time else None
+    by = user_ref(org, view.created_by)
+    return {
+        "display_value": view.name,
+        "created_time": created,
+        "system_name": view.system_name,
+        "created_by": by,
+        "default": view.default,
+        "modified_time": created,
+        "name": view.name,
+        "system_defined": view.system_defined,
+        "modified_by": by,
+        "id": view.id,
+        "category": "public_views" if view.system_defined else "created_by_me",
+        "last_accessed_time": None,
+        "locked": False,
+        "favorite": None,
+        "access_type": "public" if view.system_defined else "only_to_me",
+    }
+
+
+def view_detail(org: CrmOrg, view: CustomView) -> dict[str, Any]:
+    module = MODULES[view.module]
+    sort_field = module.by_name.get(view.sort_by or "")
+    return {
+        **view_summary(org, view),
+        "module": {"api_name": module.api_name, "id": make_id(org.prefix, module.serial)},
+        "offline": False,
+        "criteria": _criteria(org, module, view.criteria),
+        "fields": [
+            {"api_name": name, "id": make_id(org.prefix, module.by_name[name].serial), "_pin": False}
+            for name in view.columns
+        ],
+        "sort_by": {"api_name": sort_field.api_name, "id": make_id(org.prefix, sort_field.serial)}
+        if sort_field
+        else None,
+        "sort_order": view.sort_order,
+        "shared_to": None,
+        "cross_filters": [],
+    }
+
+
+def _criteria(org: CrmOrg, module: ModuleDef, criteria: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Stored criteria with each field's id filled in, as Zoho returns them."""
+    if criteria is None:
+        return None
+    if "group" in criteria:
+        group = [_criteria(org, module, child) for child in criteria["group"]]
+        return {"group_operator": str(criteria["group_operator"]).upper(), "group": group}
+    f = module.by_name[criteria["field"]["api_name"]]
+    return {
+        "comparator": criteria["comparator"],
+        "field": {"api_name": f.api_name, "id": make_id(org.prefix, f.serial)},
+        "type": "value",
+        "value": criteria.get("value"),
+    }
