@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import errno
-import socket
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.clock import DEFAULT_START, Clock, parse_datetime
+from simulator.http import listen
 from simulator.tenants import Simulator, Sizes, Tenant, persist
 
 
@@ -86,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     persist(sim)
     seeded_in = time.perf_counter() - began
     try:
-        sock = _listen(args.host, args.port)
+        sock = listen(args.host, args.port)
     except OSError as exc:
         return _fail(_bind_problem(exc, args.host, args.port))
     host, port = sock.getsockname()[:2]
@@ -104,21 +104,6 @@ def _open_store(sim: Simulator, data_dir: Path) -> bool:
     from simulator.tenants import attach_store
 
     return attach_store(sim, Store(data_dir / "zohosim.sqlite3")) and bool(sim.tenants)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind before printing, so that "ready" means connections are already accepted into the backlog."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _bind_problem(exc: OSError, host: str, port: int) -> str:

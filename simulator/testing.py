@@ -8,7 +8,6 @@ through ``InProcessTransport``, which runs the async transport on a private even
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -22,6 +21,7 @@ from starlette.types import ASGIApp
 from simulator.app import create_app
 from simulator.clock import DEFAULT_START, Clock
 from simulator.gate import ConnectionDropped, quiet_dropped_connections
+from simulator.http import listen
 from simulator.tenants import Simulator, Sizes, Tenant
 
 if TYPE_CHECKING:
@@ -115,10 +115,7 @@ def serve_in_thread(sim: Simulator | None = None, *, host: str = "127.0.0.1") ->
 
     sim = sim or build_simulator()
     app = create_app(sim)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.listen(2048)
+    sock = listen(host, 0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     quiet_dropped_connections()
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="zohosim")
