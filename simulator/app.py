@@ -19,7 +19,7 @@ from simulator.control.urls import routes as control_routes
 from simulator.crm import errors as crm_errors
 from simulator.crm.urls import routes as crm_routes
 from simulator.errors import ZohoError
-from simulator.gate import Gate
+from simulator.gate import ConnectionDropped, Gate
 from simulator.http import StripTrailingSlash, json_response, service_of
 from simulator.tenants import Simulator
 
@@ -68,6 +68,8 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the simulator still answers in the service's own shape; the traceback goes to the log."""
+    if isinstance(exc, ConnectionDropped):  # an injected fault, not a bug; the reply has started
+        return Response(status_code=500)
     logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     service = service_of(request.url.path)
     if service == "crm":

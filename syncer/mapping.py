@@ -287,7 +287,7 @@ def _address_of(existing: Mapping[str, Any], head: str) -> dict[str, Any]:
 
 
 def _persons_with_primary(existing: Mapping[str, Any], values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    persons = [_person_body(p) for p in existing.get("contact_persons") or []]
+    persons = [person_for_write(p) for p in existing.get("contact_persons") or []]
     primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else None)
     if primary is None:
         primary = {"is_primary_contact": True}
@@ -298,7 +298,8 @@ def _persons_with_primary(existing: Mapping[str, Any], values: Mapping[str, Any]
     return persons
 
 
-def _person_body(person: Mapping[str, Any]) -> dict[str, Any]:
+def person_for_write(person: Mapping[str, Any]) -> dict[str, Any]:
+    """An existing contact person as it must be sent back in a ``contact_persons`` replace-set."""
     body = {key: person.get(key, "") for key in PERSON_KEYS}
     body["contact_person_id"] = person["contact_person_id"]
     body["is_primary_contact"] = bool(person.get("is_primary_contact"))

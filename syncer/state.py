@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS crm_index (
     crm_module TEXT, crm_id TEXT, match_key TEXT, sku TEXT, PRIMARY KEY (crm_module, crm_id)
 );
 CREATE TABLE IF NOT EXISTS checkpoints (sync TEXT PRIMARY KEY, crm_read_at TEXT, books_read_at TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS intents (
     sync TEXT, side TEXT, source_id TEXT, match_key TEXT, started TEXT, PRIMARY KEY (sync, side, source_id)
 );
@@ -103,6 +104,13 @@ class SyncState:
         for row in self._db.execute(query, args).fetchall():
             yield _link(row)
 
+    def link_by_books(self, sync: str, books_id: str) -> Link | None:
+        row = self._db.execute(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE sync=? AND books_id=? AND person_id IS NULL",
+            (sync, books_id),
+        ).fetchone()
+        return _link(row) if row else None
+
     def linked_books_ids(self, sync: str) -> set[str]:
         rows = self._db.execute("SELECT books_id FROM links WHERE sync=? AND person_id IS NULL", (sync,))
         return {books_id for (books_id,) in rows.fetchall()}
@@ -165,6 +173,20 @@ class SyncState:
             if sku:
                 keys.add(f"sku:{sku}")
         return keys
+
+    def crm_ids_with_key(self, crm_module: str, match_key: str) -> list[str]:
+        rows = self._db.execute(
+            "SELECT crm_id FROM crm_index WHERE crm_module=? AND match_key=? ORDER BY crm_id",
+            (crm_module, match_key),
+        )
+        return [crm_id for (crm_id,) in rows.fetchall()]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # ---- checkpoints and intents ------------------------------------------------------------------
 

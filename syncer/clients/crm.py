@@ -1,0 +1,223 @@
+"""Zoho CRM v8: paged record reads, metadata, search, and batched writes with per-record outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
+
+from syncer.clients.dates import crm_datetime
+from syncer.clients.errors import WriteOutcomeUnknown, ZohoApiError
+from syncer.clients.http import WriteKind, ZohoHttp
+
+PER_PAGE = 200
+MAX_FIELDS = 50
+WRITE_BATCH = 100
+
+
+class Outcome(TypedDict):
+    """One record's result, in input order. ``id`` is the record's (the new one on insert)."""
+
+    status: str
+    id: str | None
+    code: str | None
+    message: str
+    details: dict[str, Any]
+    action: NotRequired[str]
+
+
+class CrmClient:
+    def __init__(self, http: ZohoHttp, base_url: str) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def records(
+        self,
+        module: str,
+        *,
+        fields: Sequence[str],
+        cvid: str | None = None,
+        modified_since: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record (of the view), following ``next_page_token`` past the first 2000."""
+        params: dict[str, Any] = {"fields": _fields_param(fields), "per_page": PER_PAGE}
+        if cvid:
+            params["cvid"] = cvid
+        headers = {"If-Modified-Since": crm_datetime(modified_since)} if modified_since else None
+        page, token = 1, None
+        while True:
+            query = {**params, "page_token": token} if token else {**params, "page": page}
+            reply = self.http.request(
+                "crm", "GET", f"{self.base_url}/{module}", params=query, headers=headers
+            )
+            if reply.status_code in (204, 304):
+                return
+            body = reply.json()
+            yield from body.get("data") or []
+            info = body.get("info") or {}
+            if not info.get("more_records"):
+                return
+            # Without a token (v2-style replies) ``page`` goes on, up to Zoho's 2000-record cap.
+            token, page = info.get("next_page_token"), page + 1
+
+    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+        reply = self.http.request("crm", "GET", f"{self.base_url}/{module}/{record_id}")
+        if reply.status_code == 204:
+            return None
+        data = reply.json().get("data") or []
+        return data[0] if data else None
+
+    def search(
+        self,
+        module: str,
+        *,
+        criteria: str | None = None,
+        email: str | None = None,
+        word: str | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records matching exactly one of ``criteria`` (``(Field:equals:value)``), ``email``, ``word``."""
+        given = {k: v for k, v in {"criteria": criteria, "email": email, "word": word}.items() if v}
+        if len(given) != 1:
+            raise ValueError("give exactly one of criteria, email and word")
+        params: dict[str, Any] = {**given, "per_page": PER_PAGE}
+        if fields:
+            params["fields"] = _fields_param(fields)
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            reply = self.http.request(
+                "crm", "GET", f"{self.base_url}/{module}/search", params={**params, "page": page}
+            )
+            if reply.status_code == 204:
+                return found
+            body = reply.json()
+            found.extend(body.get("data") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return found
+            page += 1
+
+    def fields(self, module: str) -> list[dict[str, Any]]:
+        reply = self.http.request("crm", "GET", f"{self.base_url}/settings/fields", params={"module": module})
+        return [] if reply.status_code == 204 else reply.json().get("fields") or []
+
+    def views(self, module: str) -> list[dict[str, Any]]:
+        views: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            reply = self.http.request(
+                "crm",
+                "GET",
+                f"{self.base_url}/settings/custom_views",
+                params={"module": module, "page": page, "per_page": PER_PAGE},
+            )
+            if reply.status_code == 204:
+                return views
+            body = reply.json()
+            views.extend(body.get("custom_views") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return views
+            page += 1
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def insert(self, module: str, records: Sequence[Mapping[str, Any]]) -> list[Outcome]:
+        """A create is never retried once sent: on a lost reply, ``WriteOutcomeUnknown``."""
+        return self._write("POST", module, records, kind="create")
+
+    def update(self, module: str, records: Sequence[Mapping[str, Any]]) -> list[Outcome]:
+        """Each record carries its ``id``; an update is safe to retry."""
+        return self._write("PUT", module, records, kind="idempotent")
+
+    def upsert(
+        self, module: str, records: Sequence[Mapping[str, Any]], *, duplicate_check_fields: Sequence[str]
+    ) -> list[Outcome]:
+        return self._write(
+            "POST",
+            module,
+            records,
+            kind="idempotent",
+            path="/upsert",
+            extra={"duplicate_check_fields": list(duplicate_check_fields)},
+        )
+
+    def _write(
+        self,
+        method: str,
+        module: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        kind: WriteKind,
+        path: str = "",
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for start in range(0, len(records), WRITE_BATCH):
+            batch = [dict(record) for record in records[start : start + WRITE_BATCH]]
+            try:
+                items = self._write_batch(method, f"{self.base_url}/{module}{path}", batch, kind, extra)
+            except WriteOutcomeUnknown as exc:
+                exc.done = list(outcomes)
+                raise
+            outcomes.extend(_outcome(item, sent) for item, sent in zip(items, batch, strict=True))
+        return outcomes
+
+    def _write_batch(
+        self,
+        method: str,
+        url: str,
+        batch: list[dict[str, Any]],
+        kind: WriteKind,
+        extra: Mapping[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        """The reply's ``data`` items: 200/201 (all done), 207 (mixed) and 400 (all failed) alike."""
+        body = {"data": batch, **(extra or {})}
+        try:
+            reply = self.http.request("crm", method, url, json=body, write_kind=kind)
+        except ZohoApiError as exc:
+            items = exc.body.get("data") if exc.status == 400 and isinstance(exc.body, dict) else None
+            if isinstance(items, list) and len(items) == len(batch):
+                return items
+            raise
+        items = reply.json().get("data")
+        if isinstance(items, list) and len(items) == len(batch):
+            return items
+        raise ZohoApiError(
+            service="crm",
+            status=reply.status_code,
+            code=None,
+            message=f"expected {len(batch)} outcomes in data, got {str(items)[:200]}",
+            body=reply.text,
+            method=method,
+            url=url,
+        )
+
+
+def _outcome(item: Mapping[str, Any], sent: Mapping[str, Any]) -> Outcome:
+    raw = item.get("details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    ok = item.get("status") == "success"
+    record_id = details.get("id") if ok else sent.get("id")
+    outcome: Outcome = {
+        "status": "success" if ok else "error",
+        "id": None if record_id is None else str(record_id),
+        "code": item.get("code"),
+        "message": str(item.get("message", "")),
+        "details": details,
+    }
+    if item.get("action"):
+        outcome["action"] = item["action"]
+    return outcome
+
+
+def _fields_param(fields: Sequence[str]) -> str:
+    if isinstance(fields, str):
+        raise TypeError("give fields as a list of API names, e.g. ['Account_Name', 'Website']")
+    names = list(dict.fromkeys(name.strip() for name in fields if name.strip()))
+    if not names:
+        raise ValueError("CRM v8 needs at least one field to read")
+    if len(names) > MAX_FIELDS:
+        raise ValueError(f"CRM reads at most {MAX_FIELDS} fields per call; {len(names)} were asked for")
+    return ",".join(names)

@@ -1,0 +1,769 @@
+"""One run of one module sync: read both sides, decide (``plan``), write the fewest calls, and record
+links and checkpoints as writes succeed (``state``). ``SYNC-SEMANTICS.md`` is the contract.
+
+The order: read CRM (incrementally, with an overlap), read Books (likewise), adopt what an
+interrupted run may have created, then the two directions in the module's order (customers and
+vendors CRM→Books first, items Books→CRM first), then contact persons, then the checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from syncer import mapping, plan
+from syncer.clients import SyncClock, WriteOutcomeUnknown, ZohoApiError, ZohoClients, parse_zoho_datetime
+from syncer.config import ConfigError, ModuleSync
+from syncer.mapping import FieldPair, ModuleSpec
+from syncer.plan import Action, Flow
+from syncer.report import Report
+from syncer.state import Indexed, Link, SyncState
+
+#: Re-read what changed since the last run's start minus this: covers writes made during that
+#: run and clock skew between this machine and Zoho.
+OVERLAP = timedelta(minutes=10)
+CRM_BATCH = 100
+PERSONS = "ContactPersons"
+
+
+@dataclass
+class Context:
+    clients: ZohoClients
+    state: SyncState
+    clock: SyncClock
+    report: Report
+
+
+@dataclass
+class _Push:
+    link: Link | None
+    books_record: dict[str, Any]
+    spec: ModuleSpec
+    field_map: tuple[FieldPair, ...]
+    crm_record: dict[str, Any] | None = None
+
+
+@dataclass
+class ModuleRun:
+    sync: ModuleSync
+    ctx: Context
+    books_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pushes: list[_Push] = field(default_factory=list)
+    creates: list[_Push] = field(default_factory=list)
+    claimed: dict[str, set[str]] = field(default_factory=dict)  # CRM keys a queued create will take
+    handled: set[str] = field(default_factory=set)
+    taken: set[str] = field(default_factory=set)
+    crm_read: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.key = self.sync.label
+        self.state = self.ctx.state
+        self.crm = self.ctx.clients.crm
+        self.books = self.ctx.clients.books
+        self.checkpoint = self.state.checkpoint(self.key)
+        self.kind = {"items": "item", "vendors": "vendor"}.get(self.sync.module, "customer")
+
+    # ---- the run ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self._validate_remote()
+        crm_started = self.ctx.clock.now()
+        main = self._read_crm(self.sync.spec, self.sync.field_map, self.sync.view)
+        contacts = self._read_contacts() if self.sync.with_persons else []
+        if self.sync.extent == "both_ways":
+            self._index_crm_keys()
+        books_started = self.ctx.clock.now()
+        self._read_books()
+        self.taken = self.state.linked_books_ids(self.key)
+        self._recover_intents()
+        if self.sync.module == "items" and self.sync.extent == "both_ways":
+            self._push()
+            self._fetch(self.sync.spec, self.sync.field_map, main)
+        else:
+            self._fetch(self.sync.spec, self.sync.field_map, main)
+            if self.sync.with_persons:
+                self._place_persons(contacts)
+            if self.sync.with_persons and self.sync.include_unassociated_contacts:
+                loose = [c for c in contacts if not _lookup_id(c.get("Account_Name"))]
+                self._fetch(mapping.CONTACTS, self._contact_map, loose)
+            if self.sync.extent == "both_ways":
+                self._push()
+        self.state.save_checkpoint(self.key, crm_read_at=crm_started, books_read_at=books_started)
+
+    @property
+    def _contact_map(self) -> tuple[FieldPair, ...]:
+        return self.sync.contact_map or mapping.CONTACTS.default_map
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _validate_remote(self) -> None:
+        """Every mapped CRM field and every view must exist, before anything is written. Checked
+        once per configuration (remembered in the state store), so later runs spend no calls."""
+        fingerprint = hashlib.sha256(repr(self.sync).encode()).hexdigest()
+        if self.state.get_meta(f"validated:{self.key}") == fingerprint:
+            return
+        checks = [(self.sync.spec.crm_module, self.sync.field_map, self.sync.view, "view", "field_map")]
+        if self.sync.with_persons:
+            checks.append(
+                ("Contacts", self.sync.person_map, self.sync.contact_view, "contact_view", "person_map")
+            )
+            if self.sync.include_unassociated_contacts:
+                checks.append(("Contacts", self._contact_map, None, "contact_view", "contact_map"))
+        for module, field_map, view, view_key, map_key in checks:
+            known = {f["api_name"] for f in self.crm.fields(module)}
+            for n, pair in enumerate(field_map):
+                if pair.crm not in known:
+                    raise ConfigError(
+                        f"{self.key}.{map_key}[{n}]", f"{pair.crm!r} is not a field of CRM {module}"
+                    )
+            if view and view not in {str(v["id"]) for v in self.crm.views(module)}:
+                raise ConfigError(f"{self.key}.{view_key}", f"{view} is not a custom view of CRM {module}")
+        self.state.set_meta(f"validated:{self.key}", fingerprint)
+
+    def _since(self, read_at: datetime | None) -> datetime | None:
+        return read_at - OVERLAP if read_at else None
+
+    def _read_crm(
+        self, spec: ModuleSpec, field_map: Sequence[FieldPair], view: str | None
+    ) -> list[dict[str, Any]]:
+        fields = mapping.crm_fields_read(field_map)
+        for extra in (
+            *mapping.DERIVED_CRM_FIELDS.get(spec.crm_name, (spec.crm_name,)),
+            "Created_Time",
+            "Modified_Time",
+        ):
+            if extra not in fields:
+                fields.append(extra)
+        if spec.key == "products" and "Product_Code" not in fields:
+            fields.append("Product_Code")
+        if spec.key == "contacts" and "Account_Name" not in fields:
+            fields.append("Account_Name")
+        records = list(
+            self.crm.records(
+                spec.crm_module,
+                fields=fields,
+                cvid=view,
+                modified_since=self._since(self.checkpoint.crm_read_at),
+            )
+        )
+        self.crm_read.setdefault(spec.crm_module, {}).update({r["id"]: r for r in records})
+        return records
+
+    def _read_contacts(self) -> list[dict[str, Any]]:
+        person_map = (*self.sync.person_map, *self._contact_map)
+        return self._read_crm(mapping.CONTACTS, person_map, self.sync.contact_view)
+
+    def _index_crm_keys(self) -> None:
+        """Both ways must never create a CRM record whose key one already has: index every record of
+        the modules it may push to, not only those in the view."""
+        for spec in self._push_targets():
+            fields = list(mapping.DERIVED_CRM_FIELDS.get(spec.crm_name, (spec.crm_name,)))
+            if spec.key == "products":
+                fields.append("Product_Code")
+            read = self.crm.records(
+                spec.crm_module, fields=fields, modified_since=self._since(self.checkpoint.crm_read_at)
+            )
+            rows = [Indexed(r["id"], *plan.crm_keys(spec, r)) for r in read]
+            self.state.index_crm(spec.crm_module, rows)
+
+    def _read_books(self) -> None:
+        since = self._since(self.checkpoint.books_read_at)
+        if self.kind == "item":
+            rows = self.books.items(newer_than=since)
+        else:
+            rows = self.books.contacts(contact_type=self.kind, newer_than=since)
+        for row in rows:
+            self.books_rows[_books_id(row)] = row
+        self._index_books(self.books_rows.values())
+
+    def _index_books(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        spec = self.sync.spec
+        indexed = [
+            Indexed(_books_id(row), *plan.books_keys(spec, row), _utc(row.get("created_time")))
+            for row in rows
+        ]
+        self.state.index_books(self.kind, indexed)
+
+    # ---- adopting what an interrupted run left ----------------------------------------------------
+
+    def _recover_intents(self) -> None:
+        """A create whose reply was lost (or whose run was killed) may have happened: find it by its
+        key among records created since the intent, and link it instead of creating again."""
+        for source, intent in self.state.intents(self.key, "books").items():
+            crm_module, _, crm_id = source.partition(":")
+            since = _utc_iso(intent.started - timedelta(seconds=2))
+            fresh = [c for c in self.state.books_index(self.kind) if c.created >= since]
+            found = plan.find_duplicate((intent.match_key, ""), fresh, taken=self.taken)
+            if found and self.state.link(self.key, crm_module, crm_id) is None:
+                self._adopt(crm_module, crm_id, found.record_id)
+            self.state.end_intent(self.key, side="books", source_id=source)
+        for source, intent in self.state.intents(self.key, "crm").items():
+            crm_module, _, books_id = source.partition(":")
+            for crm_id in self.state.crm_ids_with_key(crm_module, intent.match_key):
+                if self.state.link(self.key, crm_module, crm_id) is None:
+                    self._adopt(crm_module, crm_id, books_id)
+                    break
+            self.state.end_intent(self.key, side="crm", source_id=source)
+
+    def _adopt(self, crm_module: str, crm_id: str, books_id: str) -> None:
+        """Link a pair with nothing agreed yet, so the next comparison brings it into line (CRM wins)."""
+        self.state.save_link(
+            self.key, crm_module=crm_module, crm_id=crm_id, books_id=books_id, agreed={"crm": {}, "books": {}}
+        )
+        self.taken.add(books_id)
+
+    # ---- CRM -> Books -----------------------------------------------------------------------------
+
+    def _fetch(
+        self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], records: Iterable[dict[str, Any]]
+    ) -> None:
+        for record in records:
+            link = self.state.link(self.key, spec.crm_module, record["id"]) or self._linked_in_books(
+                spec, record
+            )
+            if link is None:
+                self._unlinked(spec, field_map, record)
+            else:
+                self._linked(spec, field_map, record, link)
+
+    def _linked_in_books(self, spec: ModuleSpec, record: Mapping[str, Any]) -> Link | None:
+        """A Books record that carries the CRM id in its ``zcrm_*`` field is already this record's pair."""
+        for books_id, row in self.books_rows.items():
+            if str(row.get(spec.link_field) or "") == record["id"] and books_id not in self.taken:
+                self._adopt(spec.crm_module, record["id"], books_id)
+                return self.state.link(self.key, spec.crm_module, record["id"])
+        return None
+
+    def _unlinked(self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], record: dict[str, Any]) -> None:
+        keys = plan.crm_keys(spec, record)
+        name = mapping.crm_value(record, spec.crm_name) or ""
+        duplicate = plan.find_duplicate(keys, self.state.books_index(self.kind), taken=self.taken)
+        action = plan.unlinked_action(self.sync.duplicates, duplicate)
+        row = {"crm_module": spec.crm_module, "crm_id": record["id"], "name": str(name)}
+        if action is Action.SKIPPED:
+            assert duplicate is not None
+            self._report(
+                action,
+                books_id=duplicate.record_id,
+                reason="a Books record has its name; skip leaves it",
+                **row,
+            )
+        elif action is Action.OVERWRITTEN:
+            assert duplicate is not None
+            self._overwrite(spec, field_map, record, duplicate.record_id, row)
+        else:
+            self._create(spec, field_map, record, action, row)
+
+    def _overwrite(
+        self,
+        spec: ModuleSpec,
+        field_map: tuple[FieldPair, ...],
+        record: dict[str, Any],
+        books_id: str,
+        row: dict[str, Any],
+    ) -> None:
+        existing = self._books_get(spec, books_id)
+        if existing is None:  # gone since it was indexed: forget it and decide again
+            self.state.forget_books(self.kind, books_id)
+            self._unlinked(spec, field_map, record)
+            return
+        self.taken.add(books_id)
+        wanted = mapping.to_books(field_map, record)
+        try:
+            written = self._books_write(spec, wanted, existing)
+        except ZohoApiError as error:
+            self._report(Action.FAILED, books_id=books_id, reason=error.message, **row)
+            return
+        self._save(spec, field_map, record, written)
+        self._report(Action.OVERWRITTEN, books_id=books_id, **row)
+
+    def _create(
+        self,
+        spec: ModuleSpec,
+        field_map: tuple[FieldPair, ...],
+        record: dict[str, Any],
+        action: Action,
+        row: dict[str, Any],
+    ) -> None:
+        wanted = mapping.to_books(field_map, record)
+        source = f"{spec.crm_module}:{record['id']}"
+        started = self.ctx.clock.now()
+        key = plan.crm_keys(spec, record)[0]
+        self.state.begin_intent(self.key, side="books", source_id=source, match_key=key, started=started)
+        try:
+            created = self._books_create(spec, wanted)
+        except ZohoApiError as error:
+            self.state.end_intent(self.key, side="books", source_id=source)
+            self._report(Action.FAILED, reason=f"{error.code}: {error.message}", **row)
+            return
+        except WriteOutcomeUnknown:
+            created = self._find_created(spec, key, started)
+            if created is None:
+                self.state.end_intent(self.key, side="books", source_id=source)
+                created = self._books_create(spec, wanted)
+        self._index_books([created])
+        self._save(spec, field_map, record, created)
+        self.state.end_intent(self.key, side="books", source_id=source)
+        self._report(action, books_id=_books_id(created), **row)
+
+    def _find_created(self, spec: ModuleSpec, key: str, since: datetime) -> dict[str, Any] | None:
+        """After a lost reply: did the create happen? Look among records changed since it began."""
+        since = since - timedelta(seconds=2)
+        rows = (
+            self.books.items(newer_than=since)
+            if self.kind == "item"
+            else self.books.contacts(contact_type=self.kind, newer_than=since)
+        )
+        for row in rows:
+            if mapping.match_key(row.get(spec.books_name)) == key and _books_id(row) not in self.taken:
+                return self._books_get(spec, _books_id(row))
+        return None
+
+    def _linked(
+        self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], record: dict[str, Any], link: Link
+    ) -> None:
+        self.handled.add(link.books_id)
+        self.taken.add(link.books_id)
+        row = {
+            "crm_module": spec.crm_module,
+            "crm_id": record["id"],
+            "name": str(mapping.crm_value(record, spec.crm_name) or ""),
+        }
+        books_record, books_changed = self._books_now(spec, field_map, link)
+        if books_record is None:
+            self._report(
+                Action.FAILED,
+                books_id=link.books_id,
+                reason="the linked Books record no longer exists",
+                **row,
+            )
+            return
+        crm_changed = plan.changed(plan.crm_values(field_map, record), link.agreed.get("crm", {}))
+        direction = plan.flow(
+            extent=self.sync.extent,
+            crm_changed=crm_changed,
+            books_changed=books_changed,
+            crm_modified=_time(record.get("Modified_Time")),
+            books_modified=_time(books_record.get("last_modified_time")),
+        )
+        if direction is Flow.TO_CRM:
+            self.pushes.append(_Push(link, books_record, spec, field_map, record))
+            return
+        if direction is Flow.NONE:
+            self._report(Action.UNCHANGED, books_id=link.books_id, **row)
+            return
+        wanted = mapping.to_books(field_map, record)
+        if not mapping.differences(wanted, books_record):
+            self._save(spec, field_map, record, books_record)
+            self._report(Action.UNCHANGED, books_id=link.books_id, **row)
+            return
+        try:
+            written = self._books_write(spec, wanted, books_record)
+        except ZohoApiError as error:
+            self._report(
+                Action.FAILED, books_id=link.books_id, reason=f"{error.code}: {error.message}", **row
+            )
+            return
+        self._save(spec, field_map, record, written)
+        self._report(Action.UPDATED, books_id=link.books_id, **row)
+
+    def _books_now(
+        self, spec: ModuleSpec, field_map: Sequence[FieldPair], link: Link
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The linked Books record as it is now, and whether its mapped fields changed since the
+        pair last agreed. Read again only when its ``last_modified_time`` moved."""
+        row = self.books_rows.get(link.books_id)
+        if link.books_record is not None and (
+            row is None or row.get("last_modified_time") == link.books_modified
+        ):
+            return link.books_record, False
+        current = self._books_get(spec, link.books_id)
+        if current is None:
+            return None, False
+        values = _books_values(field_map, current)
+        return current, bool(link.agreed.get("books")) and plan.changed(values, link.agreed["books"])
+
+    def _save(
+        self,
+        spec: ModuleSpec,
+        field_map: Sequence[FieldPair],
+        crm_record: Mapping[str, Any],
+        books_record: dict[str, Any],
+    ) -> None:
+        books_id = _books_id(books_record)
+        self.state.save_link(
+            self.key,
+            crm_module=spec.crm_module,
+            crm_id=crm_record["id"],
+            books_id=books_id,
+            agreed={
+                "crm": plan.crm_values(field_map, crm_record),
+                "books": _books_values(field_map, books_record),
+            },
+            books_record=books_record,
+            books_modified=books_record.get("last_modified_time"),
+        )
+        self.taken.add(books_id)
+        self.handled.add(books_id)
+
+    # ---- Books writes -------------------------------------------------------------------------
+
+    def _books_get(self, spec: ModuleSpec, books_id: str) -> dict[str, Any] | None:
+        return self.books.item(books_id) if spec.books_collection == "items" else self.books.contact(books_id)
+
+    def _books_create(self, spec: ModuleSpec, wanted: Mapping[str, Any]) -> dict[str, Any]:
+        body = mapping.books_body(spec, wanted)
+        if spec.books_collection == "items":
+            created = self.books.create_item(body)
+            if wanted.get("status") == "inactive":
+                self.books.set_item_active(created["item_id"], False)
+                created = {**created, "status": "inactive"}
+            return created
+        return self.books.create_contact(body)
+
+    def _books_write(
+        self, spec: ModuleSpec, wanted: Mapping[str, Any], existing: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Write only the mapped fields that differ; nothing at all when none does."""
+        diff = mapping.differences(wanted, existing)
+        if not diff:
+            return existing
+        books_id = _books_id(existing)
+        body = mapping.books_body(spec, diff, existing)
+        written = existing
+        if body:
+            update = self.books.update_item if spec.books_collection == "items" else self.books.update_contact
+            written = update(books_id, body)
+        if "status" in diff and spec.books_collection == "items":
+            self.books.set_item_active(books_id, diff["status"] == "active")
+            written = {**written, "status": diff["status"]}
+        return written
+
+    # ---- Books -> CRM -------------------------------------------------------------------------
+
+    def _push_targets(self) -> list[ModuleSpec]:
+        if self.sync.module != "customers":
+            return [self.sync.spec]
+        if self.sync.crm_source == "accounts":
+            return [mapping.ACCOUNTS]
+        if self.sync.crm_source == "contacts":
+            return [mapping.CONTACTS]
+        return (
+            [mapping.ACCOUNTS, mapping.CONTACTS]
+            if self.sync.include_unassociated_contacts
+            else [mapping.ACCOUNTS]
+        )
+
+    def _target(self, row: Mapping[str, Any]) -> tuple[ModuleSpec, tuple[FieldPair, ...]] | None:
+        """Where an unlinked Books record goes in CRM, by the contract's rules."""
+        if self.sync.module != "customers":
+            return self.sync.spec, self.sync.field_map
+        if self.sync.crm_source in ("accounts", "contacts"):
+            return self.sync.spec, self.sync.field_map
+        if row.get("customer_sub_type") == "individual":
+            return (mapping.CONTACTS, self._contact_map) if self.sync.include_unassociated_contacts else None
+        return mapping.ACCOUNTS, self.sync.field_map
+
+    def _push(self) -> None:
+        for books_id, row in self.books_rows.items():
+            if books_id in self.handled:
+                continue
+            link = self.state.link_by_books(self.key, books_id)
+            if link is not None:
+                self._queue_linked_push(link)
+            elif books_id not in self.taken:
+                self._push_unlinked(row)
+        self._flush_updates()
+        self._flush_creates()
+
+    def _queue_linked_push(self, link: Link) -> None:
+        self.handled.add(link.books_id)
+        spec = mapping.SPEC_BY_MODULE.get(link.crm_module)
+        if spec is None:
+            return
+        field_map = self.sync.field_map if spec.crm_module == self.sync.spec.crm_module else self._contact_map
+        books_record, changed = self._books_now(spec, field_map, link)
+        if books_record is not None and changed:
+            self.pushes.append(_Push(link, books_record, spec, field_map))
+
+    def _push_unlinked(self, row: dict[str, Any]) -> None:
+        target = self._target(row)
+        if target is None:
+            return
+        spec, field_map = target
+        keys = plan.books_keys(spec, row)
+        crm_keys = self.state.crm_keys(spec.crm_module) | self.claimed.get(spec.crm_module, set())
+        name = str(row.get(spec.books_name) or "")
+        if keys[0] in crm_keys or (keys[1] and f"sku:{keys[1]}" in crm_keys):
+            self._report(
+                Action.SKIPPED,
+                books_id=_books_id(row),
+                name=name,
+                crm_module=spec.crm_module,
+                reason="a CRM record already has its name; both ways never creates a CRM duplicate",
+            )
+            return
+        full = self._books_get(spec, _books_id(row))
+        if full is not None:
+            self.creates.append(_Push(None, full, spec, field_map))
+            claimed = self.claimed.setdefault(spec.crm_module, set())
+            claimed.add(keys[0])
+            if keys[1]:
+                claimed.add(f"sku:{keys[1]}")
+
+    def _flush_updates(self) -> None:
+        pending: list[tuple[_Push, dict[str, Any], dict[str, Any]]] = []
+        for push in self.pushes:
+            assert push.link is not None
+            values = mapping.to_crm(push.spec, push.field_map, push.books_record)
+            current = (
+                plan.crm_values(push.field_map, push.crm_record)
+                if push.crm_record
+                else push.link.agreed.get("crm", {})
+            )
+            diff = {f: v for f, v in values.items() if not mapping.same(v, current.get(f, _MISSING))}
+            name = str(push.books_record.get(push.spec.books_name) or "")
+            if not diff:
+                self._save_push(push, {**current, **values})
+                self._report(
+                    Action.UNCHANGED,
+                    crm_module=push.spec.crm_module,
+                    crm_id=push.link.crm_id,
+                    books_id=push.link.books_id,
+                    name=name,
+                )
+                continue
+            pending.append((push, diff, {**current, **values}))
+        for batch in _batches(pending, CRM_BATCH):
+            module_batches: dict[str, list[tuple[_Push, dict[str, Any], dict[str, Any]]]] = {}
+            for item in batch:
+                module_batches.setdefault(item[0].spec.crm_module, []).append(item)
+            for module, items in module_batches.items():
+                outcomes = self.crm.update(
+                    module, [{"id": p.link.crm_id, **diff} for p, diff, _ in items if p.link]
+                )
+                for (push, _, merged), outcome in zip(items, outcomes, strict=True):
+                    self._after_push(push, merged, outcome, Action.PUSHED)
+
+    def _flush_creates(self) -> None:
+        by_module: dict[str, list[_Push]] = {}
+        for push in self.creates:
+            by_module.setdefault(push.spec.crm_module, []).append(push)
+        for module, pushes in by_module.items():
+            for batch in _batches(pushes, CRM_BATCH):
+                bodies = [mapping.to_crm(p.spec, p.field_map, p.books_record) for p in batch]
+                for push in batch:
+                    key = plan.books_keys(push.spec, push.books_record)[0]
+                    source = f"{module}:{_books_id(push.books_record)}"
+                    self.state.begin_intent(
+                        self.key, side="crm", source_id=source, match_key=key, started=self.ctx.clock.now()
+                    )
+                try:
+                    outcomes = self.crm.insert(module, bodies)
+                except WriteOutcomeUnknown:
+                    continue  # the intents stay: the next run adopts what was created
+                for push, body, outcome in zip(batch, bodies, outcomes, strict=True):
+                    self._after_push(push, body, outcome, Action.PUSHED, created=True)
+                    self.state.end_intent(
+                        self.key, side="crm", source_id=f"{module}:{_books_id(push.books_record)}"
+                    )
+
+    def _after_push(
+        self,
+        push: _Push,
+        merged: dict[str, Any],
+        outcome: Mapping[str, Any],
+        action: Action,
+        *,
+        created: bool = False,
+    ) -> None:
+        books_id = _books_id(push.books_record)
+        name = str(push.books_record.get(push.spec.books_name) or "")
+        crm_id = outcome.get("id") or (push.link.crm_id if push.link else None)
+        if outcome.get("status") != "success" or crm_id is None:
+            reason = f"{outcome.get('code')}: {outcome.get('message')}"
+            self._report(
+                Action.FAILED,
+                crm_module=push.spec.crm_module,
+                crm_id=crm_id,
+                books_id=books_id,
+                name=name,
+                reason=reason,
+            )
+            return
+        if created:
+            self.state.index_crm(
+                push.spec.crm_module, [Indexed(str(crm_id), *plan.books_keys(push.spec, push.books_record))]
+            )
+        link = push.link or Link(push.spec.crm_module, str(crm_id), books_id, None, {}, None, None)
+        self._save_push(_Push(link, push.books_record, push.spec, push.field_map), merged)
+        self._report(
+            action, crm_module=push.spec.crm_module, crm_id=str(crm_id), books_id=books_id, name=name
+        )
+
+    def _save_push(self, push: _Push, crm_values: dict[str, Any]) -> None:
+        assert push.link is not None
+        crm_view = {pair.crm: crm_values.get(pair.crm) for pair in push.field_map}
+        if "Full_Name" in crm_view:
+            crm_view["Full_Name"] = mapping.crm_value(crm_values, "Full_Name")
+        self.state.save_link(
+            self.key,
+            crm_module=push.link.crm_module,
+            crm_id=push.link.crm_id,
+            books_id=push.link.books_id,
+            agreed={"crm": crm_view, "books": _books_values(push.field_map, push.books_record)},
+            books_record=push.books_record,
+            books_modified=push.books_record.get("last_modified_time"),
+        )
+        self.taken.add(push.link.books_id)
+
+    # ---- contact persons (accounts_and_contacts) ---------------------------------------------
+
+    def _place_persons(self, contacts: Iterable[dict[str, Any]]) -> None:
+        """Each contact whose account is synced becomes a contact person of that account's customer;
+        the earliest-created is primary. One Books write per customer whose persons changed."""
+        by_customer: dict[str, list[dict[str, Any]]] = {}
+        for contact in contacts:
+            account_link = self.state.link(
+                self.key, "Accounts", _lookup_id(contact.get("Account_Name")) or ""
+            )
+            if account_link is not None:
+                by_customer.setdefault(account_link.books_id, []).append(contact)
+        for books_id, placed in by_customer.items():
+            self._place_on_customer(books_id, placed)
+
+    def _place_on_customer(self, books_id: str, contacts: list[dict[str, Any]]) -> None:
+        customer = self.books.contact(books_id)
+        if customer is None:
+            return
+        persons = [mapping.person_for_write(p) for p in customer.get("contact_persons") or []]
+        by_id = {p["contact_person_id"]: p for p in persons}
+        linked = {
+            link.crm_id: link for link in self.state.links(self.key, PERSONS) if link.books_id == books_id
+        }
+        created_at = {crm_id: link.agreed.get("created", "") for crm_id, link in linked.items()}
+        actions: dict[str, Action] = {}
+        for contact in contacts:
+            wanted = mapping.person_body(self.sync.person_map, contact)
+            created_at[contact["id"]] = _utc(contact.get("Created_Time"))
+            link = linked.get(contact["id"])
+            person = by_id.get(link.person_id or "") if link else None
+            if person is None:
+                persons.append({**wanted, "is_primary_contact": False, "_crm_id": contact["id"]})
+                actions[contact["id"]] = Action.CREATED
+            elif any(not mapping.same(v, person.get(k)) for k, v in wanted.items()):
+                person.update(wanted)
+                actions[contact["id"]] = Action.UPDATED
+            else:
+                actions[contact["id"]] = Action.UNCHANGED
+        primary_crm = min(created_at, key=lambda crm_id: (created_at[crm_id], int(crm_id)))
+        primary_person = next((p for p in persons if p.get("_crm_id") == primary_crm), None)
+        if primary_person is None and primary_crm in linked:
+            primary_person = by_id.get(linked[primary_crm].person_id or "")
+        if primary_person is not None and not primary_person.get("is_primary_contact"):
+            for person in persons:
+                person["is_primary_contact"] = person is primary_person
+            if primary_crm in actions and actions[primary_crm] is Action.UNCHANGED:
+                actions[primary_crm] = Action.UPDATED
+        if any(a is not Action.UNCHANGED for a in actions.values()):
+            body = [{k: v for k, v in p.items() if k != "_crm_id"} for p in persons]
+            customer = self.books.update_contact(books_id, {"contact_persons": body})
+        self._link_persons(books_id, customer, persons, contacts, created_at, linked)
+        for contact in contacts:
+            name = f"{contact.get('First_Name') or ''} {contact.get('Last_Name') or ''}".strip()
+            self._report(
+                actions[contact["id"]],
+                crm_module="Contacts",
+                crm_id=contact["id"],
+                books_id=books_id,
+                name=name,
+                reason="contact person",
+            )
+
+    def _link_persons(
+        self,
+        books_id: str,
+        customer: Mapping[str, Any],
+        sent: list[dict[str, Any]],
+        contacts: list[dict[str, Any]],
+        created_at: dict[str, str],
+        linked: dict[str, Link],
+    ) -> None:
+        """Learn the ids Books gave the new persons: they come back in the order they were sent."""
+        returned = customer.get("contact_persons") or []
+        known = {link.person_id for link in linked.values()}
+        fresh = [
+            p
+            for p in returned
+            if p.get("contact_person_id") not in known
+            and p.get("contact_person_id")
+            not in {s.get("contact_person_id") for s in sent if s.get("contact_person_id")}
+        ]
+        new_sent = [s for s in sent if "_crm_id" in s]
+        for person, returned_person in zip(new_sent, fresh, strict=False):
+            linked[person["_crm_id"]] = Link(
+                PERSONS, person["_crm_id"], books_id, returned_person["contact_person_id"], {}, None, None
+            )
+        for contact in contacts:
+            link = linked.get(contact["id"])
+            if link is None:
+                continue
+            agreed = {
+                "crm": mapping.person_body(self.sync.person_map, contact),
+                "created": created_at[contact["id"]],
+            }
+            self.state.save_link(
+                self.key,
+                crm_module=PERSONS,
+                crm_id=contact["id"],
+                books_id=books_id,
+                person_id=link.person_id,
+                agreed=agreed,
+            )
+
+    # ---- reporting --------------------------------------------------------------------------
+
+    def _report(self, action: Action, **row: Any) -> None:
+        self.ctx.report.add(self.key, action, **row)
+
+
+_MISSING = object()
+
+
+def run_module_sync(sync: ModuleSync, ctx: Context) -> None:
+    ModuleRun(sync, ctx).run()
+
+
+def _books_id(record: Mapping[str, Any]) -> str:
+    return str(record.get("contact_id") or record.get("item_id"))
+
+
+def _books_values(field_map: Iterable[FieldPair], record: Mapping[str, Any]) -> dict[str, Any]:
+    return {pair.books: mapping.books_value(record, pair.books) for pair in field_map}
+
+
+def _lookup_id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        return str(value["id"]) if value.get("id") else None
+    return str(value) if value else None
+
+
+def _time(text: Any) -> datetime | None:
+    return parse_zoho_datetime(text) if isinstance(text, str) and text else None
+
+
+def _utc(text: Any) -> str:
+    when = _time(text)
+    return _utc_iso(when) if when else ""
+
+
+def _utc_iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
