@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
     )
     serve.set_defaults(run=_serve)
+    from syncer.cli import add_parser as add_sync
+
+    add_sync(commands)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class Report:
     calls: dict[str, int] = field(default_factory=dict)
     started: str = ""
     finished: str = ""
+    on_row: Callable[[Row], None] | None = field(default=None, repr=False, compare=False)
 
     def add(
         self,
@@ -38,7 +40,10 @@ class Report:
         name: str = "",
         reason: str = "",
     ) -> None:
-        self.rows.append(Row(sync, action, crm_module, crm_id, books_id, name, reason))
+        row = Row(sync, action, crm_module, crm_id, books_id, name, reason)
+        self.rows.append(row)
+        if self.on_row:
+            self.on_row(row)
 
     def totals(self) -> dict[str, int]:
         counts = Counter(row.action.value for row in self.rows)

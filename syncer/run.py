@@ -23,6 +23,7 @@ def run_sync(
     clock: SyncClock | None = None,
     state: SyncState | None = None,
     progress: Progress | None = None,
+    report: Report | None = None,
 ) -> Report:
     """Run every module sync of ``config`` once and return the report.
 
@@ -33,9 +34,11 @@ def run_sync(
     connection = resolve_connection(config.connection, client=client)
     own_state = state is None
     state = state or SyncState(config.state_path)
-    report = Report(started=clock.now().isoformat())
+    report = report or Report()
+    report.started = clock.now().isoformat()
     try:
-        with connect(connection, client=client, clock=clock) as clients:
+        per_minute = books_per_minute(connection, client=client)
+        with connect(connection, client=client, clock=clock, books_per_minute=per_minute) as clients:
             context = Context(clients=clients, state=state, clock=clock, report=report)
             for n, sync in enumerate(config.syncs):
                 if progress:
@@ -76,3 +79,18 @@ def resolve_connection(connection: Connection, *, client: httpx.Client | None = 
         refresh_token=connection.refresh_token or tenant["refresh_token"],
         books_organization_id=connection.books_organization_id or tenant["books_organization_id"],
     )
+
+
+def books_per_minute(connection: Connection, *, client: httpx.Client | None = None) -> int | None:
+    """Zoho Books allows 100 requests a minute. A simulator says what it enforces (its limits may
+    be off, or set lower), so the syncer neither dawdles nor trips them."""
+    if not connection.control_url:
+        return 100
+    try:
+        reply = (client or httpx).get(
+            f"{connection.control_url}/tenants/{connection.tenant}/limits", timeout=10
+        )  # type: ignore[operator]
+        books = reply.json()["books"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return 100
+    return int(books["per_minute"]) if books.get("enabled") else None
