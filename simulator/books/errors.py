@@ -103,6 +103,16 @@ class DoesNotExist(BooksError):
         self.message = f"{entity} does not exist."
 
 
+class NotInCrm(DoesNotExist):
+    """The CRM record a CRM-import endpoint names is not in the tenant's CRM org."""
+
+    # UNVERIFIED: Zoho documents no error for these imports; code 1002 and this wording are a choice.
+
+    def __init__(self, *, entity: str) -> None:
+        super().__init__(entity=entity)
+        self.message = f"{entity} does not exist in Zoho CRM."
+
+
 class ConcurrencyLimit(BooksError):
     code = 1070
     status_code = 429

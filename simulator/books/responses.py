@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.accounts.models import AuthError
+from simulator.books import crm_import
 from simulator.books.errors import (
     AuthenticationMissing,
     InvalidValue,
@@ -23,6 +24,7 @@ from simulator.books.errors import (
 )
 from simulator.books.models import BooksOrg
 from simulator.books.records import Page, person_json
+from simulator.crm.models import CrmOrg
 from simulator.http import BodyError, json_response, read_json
 from simulator.tenants import Simulator
 
@@ -226,3 +228,40 @@ async def mark_item_inactive(request: Request) -> Response:
     org = _authorize(request, group="settings", action="CREATE")
     org.set_item_status(request.path_params["item_id"], active=False)
     return _ok("The item has been marked as inactive.")
+
+
+# -- the CRM-integration imports ---------------------------------------------------------------
+
+
+def _orgs(request: Request, *, group: str) -> tuple[CrmOrg, BooksOrg]:
+    """Authorize exactly as every Books route does (scope ``ZohoBooks.<group>.CREATE``), then pair
+    the token's Books org with its tenant's CRM org."""
+    books = _authorize(request, group=group, action="CREATE")
+    sim: Simulator = request.app.state.simulator
+    tenant = sim.tenant_of(authorization=request.headers.get("authorization"))
+    assert tenant is not None and tenant.books is books
+    return tenant.crm, books
+
+
+async def import_account_endpoint(request: Request) -> Response:
+    return _contact_reply(request, crm_import.ACCOUNT)
+
+
+async def import_contact_endpoint(request: Request) -> Response:
+    return _contact_reply(request, crm_import.CONTACT)
+
+
+async def import_vendor_endpoint(request: Request) -> Response:
+    return _contact_reply(request, crm_import.VENDOR)
+
+
+async def import_product_endpoint(request: Request) -> Response:
+    crm, books = _orgs(request, group="settings")
+    item = crm_import.import_product(crm, books, request.path_params[crm_import.PRODUCT.id_param])
+    return _ok(data={"item_id": item.item_id})
+
+
+def _contact_reply(request: Request, kind: crm_import.ImportKind) -> Response:
+    crm, books = _orgs(request, group="contacts")
+    contact = crm_import.import_contact(crm, books, kind, request.path_params[kind.id_param])
+    return _ok(data={"contact_id": contact.contact_id})
