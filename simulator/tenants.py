@@ -146,10 +146,12 @@ class Simulator:
         if self.store is not None:
             self.store.forget(tenant_id)
 
-    def reset_tenant(self, tenant_id: str) -> Tenant:
+    def reset_tenant(self, tenant_id: str, *, seed: int | None = None, sizes: Sizes | None = None) -> Tenant:
         """Back to the state it was created in: seeded data, no snapshots, limits off and unused.
-        Credentials stay valid."""
+        With ``seed`` and/or ``sizes``, re-seed it differently from now on. Credentials stay valid."""
         tenant = self.tenants[tenant_id]
+        tenant.seed = tenant.seed if seed is None else seed
+        tenant.sizes = sizes or tenant.sizes
         tenant.crm, tenant.books = seed_org_pair(seed=tenant.seed, sizes=tenant.sizes, clock=self.clock)
         tenant.crm_limits = CrmLimits()
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)

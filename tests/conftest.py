@@ -56,7 +56,7 @@ def fresh_client(mode: str, http: httpx.Client) -> ZohoClient:
     for tenant in client.control("GET", "/tenants").json()["tenants"]:
         if tenant["tenant_id"] != "t1":
             client.control("DELETE", f"/tenants/{tenant['tenant_id']}")
-    client.control("POST", "/reset").raise_for_status()
+    client.control("POST", "/tenants/t1/reset", json={"seed": SEED, "sizes": TEST_SIZES}).raise_for_status()
     client.control(
         "POST", "/clock", json={"set": DEFAULT_START.isoformat(), "frozen": True}
     ).raise_for_status()

@@ -146,3 +146,10 @@ def test_request_log_records_and_filters(zoho: ZohoClient) -> None:
     assert writes[0]["time"] == "2026-01-15T09:00:00+00:00"
     zoho.control("DELETE", "/requests")
     assert zoho.control("GET", "/requests").json()["requests"] == []
+
+
+def test_a_tenant_can_be_reseeded_with_another_seed_and_sizes(zoho: ZohoClient) -> None:
+    reseeded = zoho.control("POST", "/tenants/t1/reset", json={"seed": 7, "sizes": {"accounts": 4}})
+    assert reseeded.json() == {"reset": ["t1"], "seed": 7}
+    assert len(_account_names(zoho)) == 4
+    assert zoho.control("POST", "/tenants/t1/reset", json={"seed": "x"}).status_code == 400

@@ -66,9 +66,12 @@ async def reset(request: Request) -> Response:
 
 
 async def reset_tenant(request: Request) -> Response:
+    """Reset one tenant; ``{"seed": 7, "sizes": {...}}`` (optional) re-seeds it differently."""
     tenant = _tenant(request)
-    _sim(request).reset_tenant(tenant.tenant_id)
-    return json_response({"reset": [tenant.tenant_id]})
+    body = await _body(request, required=False)
+    sizes = _sizes(body) if "sizes" in body else None
+    _sim(request).reset_tenant(tenant.tenant_id, seed=_int(body, "seed", optional=True), sizes=sizes)
+    return json_response({"reset": [tenant.tenant_id], "seed": tenant.seed})
 
 
 async def clock(request: Request) -> Response:
