@@ -57,6 +57,7 @@ class ModuleRun:
     handled: set[str] = field(default_factory=set)
     taken: set[str] = field(default_factory=set)
     crm_read: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    read_whole: set[str] = field(default_factory=set)  # CRM modules read with no view this run
 
     def __post_init__(self) -> None:
         self.key = self.sync.label
@@ -65,6 +66,7 @@ class ModuleRun:
         self.books = self.ctx.clients.books
         self.checkpoint = self.state.checkpoint(self.key)
         self.kind = {"items": "item", "vendors": "vendor"}.get(self.sync.module, "customer")
+        self.fetching = False  # whether CRM→Books has begun (items push first)
 
     # ---- the run ------------------------------------------------------------------------------
 
@@ -81,8 +83,11 @@ class ModuleRun:
         self._recover_intents()
         if self.sync.module == "items" and self.sync.extent == "both_ways":
             self._push()
+            self.fetching = True
             self._fetch(self.sync.spec, self.sync.field_map, main)
+            self._flush_updates()  # the pairs _push left to _fetch, that went to CRM
         else:
+            self.fetching = True
             self._fetch(self.sync.spec, self.sync.field_map, main)
             if self.sync.with_persons:
                 self._place_persons(contacts)
@@ -150,6 +155,8 @@ class ModuleRun:
             )
         )
         self.crm_read.setdefault(spec.crm_module, {}).update({r["id"]: r for r in records})
+        if view is None:
+            self.read_whole.add(spec.crm_module)
         return records
 
     def _read_contacts(self) -> list[dict[str, Any]]:
@@ -163,8 +170,12 @@ class ModuleRun:
             fields = list(mapping.DERIVED_CRM_FIELDS.get(spec.crm_name, (spec.crm_name,)))
             if spec.key == "products":
                 fields.append("Product_Code")
-            read = self.crm.records(
-                spec.crm_module, fields=fields, modified_since=self._since(self.checkpoint.crm_read_at)
+            read: Iterable[dict[str, Any]] = (
+                self.crm_read[spec.crm_module].values()  # already read, with no view: not again
+                if spec.crm_module in self.read_whole
+                else self.crm.records(
+                    spec.crm_module, fields=fields, modified_since=self._since(self.checkpoint.crm_read_at)
+                )
             )
             rows = [Indexed(r["id"], *plan.crm_keys(spec, r)) for r in read]
             self.state.index_crm(spec.crm_module, rows)
@@ -301,8 +312,7 @@ class ModuleRun:
             return
         except WriteOutcomeUnknown:
             created = self._find_created(spec, key, started)
-            if created is None:
-                self.state.end_intent(self.key, side="books", source_id=source)
+            if created is None:  # the intent stays until linked: this retry may be lost too
                 created = self._books_create(spec, wanted)
         self._index_books([created])
         self._save(spec, field_map, record, created)
@@ -485,6 +495,8 @@ class ModuleRun:
         if spec is None:
             return
         field_map = self.sync.field_map if spec.crm_module == self.sync.spec.crm_module else self._contact_map
+        if not self.fetching and link.crm_id in self.crm_read.get(spec.crm_module, {}):
+            return  # read from CRM too: CRM→Books comes next and weighs both sides (later wins)
         books_record, changed = self._books_now(spec, field_map, link)
         if books_record is not None and changed:
             self.pushes.append(_Push(link, books_record, spec, field_map))
@@ -516,7 +528,8 @@ class ModuleRun:
 
     def _flush_updates(self) -> None:
         pending: list[tuple[_Push, dict[str, Any], dict[str, Any]]] = []
-        for push in self.pushes:
+        pushes, self.pushes = self.pushes, []
+        for push in pushes:
             assert push.link is not None
             values = mapping.to_crm(push.spec, push.field_map, push.books_record)
             current = (
@@ -527,9 +540,11 @@ class ModuleRun:
             diff = {f: v for f, v in values.items() if not mapping.same(v, current.get(f, _MISSING))}
             name = str(push.books_record.get(push.spec.books_name) or "")
             if not diff:
+                push, error = self._agree_in_books(push, {**current, **values})
                 self._save_push(push, {**current, **values})
                 self._report(
-                    Action.UNCHANGED,
+                    Action.FAILED if error else Action.UNCHANGED,
+                    reason=error,
                     crm_module=push.spec.crm_module,
                     crm_id=push.link.crm_id,
                     books_id=push.link.books_id,
@@ -555,21 +570,46 @@ class ModuleRun:
         for module, pushes in by_module.items():
             for batch in _batches(pushes, CRM_BATCH):
                 bodies = [mapping.to_crm(p.spec, p.field_map, p.books_record) for p in batch]
+                started = self.ctx.clock.now()
                 for push in batch:
                     key = plan.books_keys(push.spec, push.books_record)[0]
                     source = f"{module}:{_books_id(push.books_record)}"
                     self.state.begin_intent(
-                        self.key, side="crm", source_id=source, match_key=key, started=self.ctx.clock.now()
+                        self.key, side="crm", source_id=source, match_key=key, started=started
                     )
                 try:
                     outcomes = self.crm.insert(module, bodies)
-                except WriteOutcomeUnknown:
-                    continue  # the intents stay: the next run adopts what was created
+                except WriteOutcomeUnknown:  # the intents stay until linked: a retry may be lost too
+                    outcomes = self._find_inserted(batch, bodies, started)
                 for push, body, outcome in zip(batch, bodies, outcomes, strict=True):
                     self._after_push(push, body, outcome, Action.PUSHED, created=True)
                     self.state.end_intent(
                         self.key, side="crm", source_id=f"{module}:{_books_id(push.books_record)}"
                     )
+
+    def _find_inserted(
+        self, batch: Sequence[_Push], bodies: list[dict[str, Any]], since: datetime
+    ) -> list[Mapping[str, Any]]:
+        """After a lost reply to an insert: the records of the batch CRM did create (found by their
+        key among those modified since), and the others inserted again."""
+        spec = batch[0].spec
+        fields = list(mapping.DERIVED_CRM_FIELDS.get(spec.crm_name, (spec.crm_name,)))
+        made: dict[str, list[str]] = {}
+        for record in self.crm.records(
+            spec.crm_module, fields=fields, modified_since=since - timedelta(seconds=2)
+        ):
+            if self.state.link(self.key, spec.crm_module, record["id"]) is None:
+                made.setdefault(plan.crm_keys(spec, record)[0], []).append(record["id"])
+        outcomes: list[Mapping[str, Any] | None] = []
+        for push in batch:
+            ids = made.get(plan.books_keys(spec, push.books_record)[0])
+            outcomes.append({"status": "success", "id": ids.pop(0)} if ids else None)
+        missing = [n for n, outcome in enumerate(outcomes) if outcome is None]
+        if missing:
+            again = self.crm.insert(spec.crm_module, [bodies[n] for n in missing])
+            for n, outcome in zip(missing, again, strict=True):
+                outcomes[n] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _after_push(
         self,
@@ -599,10 +639,29 @@ class ModuleRun:
                 push.spec.crm_module, [Indexed(str(crm_id), *plan.books_keys(push.spec, push.books_record))]
             )
         link = push.link or Link(push.spec.crm_module, str(crm_id), books_id, None, {}, None, None)
-        self._save_push(_Push(link, push.books_record, push.spec, push.field_map), merged)
-        self._report(
-            action, crm_module=push.spec.crm_module, crm_id=str(crm_id), books_id=books_id, name=name
+        pushed, error = self._agree_in_books(
+            _Push(link, push.books_record, push.spec, push.field_map), merged
         )
+        self._save_push(pushed, merged)
+        self._report(
+            Action.FAILED if error else action,
+            crm_module=push.spec.crm_module,
+            crm_id=str(crm_id),
+            books_id=books_id,
+            name=name,
+            reason=error,
+        )
+
+    def _agree_in_books(self, push: _Push, crm_values: dict[str, Any]) -> tuple[_Push, str]:
+        """After a push, a mapped Books field that was not its CRM field's source (a second Books field
+        on one CRM field, a name split into CRM's parts) takes the CRM value: the pair then agrees on
+        every mapped field (MAPPED-EQUAL). Returns the push with the Books record as written."""
+        wanted = mapping.to_books(push.field_map, crm_values)
+        try:
+            written = self._books_write(push.spec, wanted, push.books_record)
+        except ZohoApiError as error:
+            return push, f"pushed to CRM, but Books refused the mapped values: {error.code}: {error.message}"
+        return _Push(push.link, written, push.spec, push.field_map, push.crm_record), ""
 
     def _save_push(self, push: _Push, crm_values: dict[str, Any]) -> None:
         assert push.link is not None
@@ -645,12 +704,18 @@ class ModuleRun:
             link.crm_id: link for link in self.state.links(self.key, PERSONS) if link.books_id == books_id
         }
         created_at = {crm_id: link.agreed.get("created", "") for crm_id, link in linked.items()}
+        known = {link.person_id for link in linked.values()}
         actions: dict[str, Action] = {}
         for contact in contacts:
             wanted = mapping.person_body(self.sync.person_map, contact)
             created_at[contact["id"]] = _utc(contact.get("Created_Time"))
             link = linked.get(contact["id"])
             person = by_id.get(link.person_id or "") if link else None
+            if person is None:  # a run killed before it linked the persons it added: adopt them
+                person = _unlinked_person(persons, known, wanted)
+                if person is not None:
+                    person["_crm_id"] = contact["id"]
+                    known.add(person["contact_person_id"])
             if person is None:
                 persons.append({**wanted, "is_primary_contact": False, "_crm_id": contact["id"]})
                 actions[contact["id"]] = Action.CREATED
@@ -702,7 +767,12 @@ class ModuleRun:
             and p.get("contact_person_id")
             not in {s.get("contact_person_id") for s in sent if s.get("contact_person_id")}
         ]
-        new_sent = [s for s in sent if "_crm_id" in s]
+        for person in sent:
+            if "_crm_id" in person and person.get("contact_person_id"):  # adopted, not new
+                linked[person["_crm_id"]] = Link(
+                    PERSONS, person["_crm_id"], books_id, person["contact_person_id"], {}, None, None
+                )
+        new_sent = [s for s in sent if "_crm_id" in s and not s.get("contact_person_id")]
         for person, returned_person in zip(new_sent, fresh, strict=False):
             linked[person["_crm_id"]] = Link(
                 PERSONS, person["_crm_id"], books_id, returned_person["contact_person_id"], {}, None, None
@@ -737,12 +807,29 @@ def run_module_sync(sync: ModuleSync, ctx: Context) -> None:
     ModuleRun(sync, ctx).run()
 
 
+def validate_module_sync(sync: ModuleSync, ctx: Context) -> None:
+    """Raise ``ConfigError`` for a view or mapped CRM field that does not exist; writes nothing."""
+    ModuleRun(sync, ctx)._validate_remote()
+
+
 def _books_id(record: Mapping[str, Any]) -> str:
     return str(record.get("contact_id") or record.get("item_id"))
 
 
 def _books_values(field_map: Iterable[FieldPair], record: Mapping[str, Any]) -> dict[str, Any]:
     return {pair.books: mapping.books_value(record, pair.books) for pair in field_map}
+
+
+def _unlinked_person(
+    persons: list[dict[str, Any]], known: set[str | None], wanted: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """A person no contact is linked to, with the wanted first and last name and email."""
+    for person in persons:
+        if person.get("contact_person_id") not in known and all(
+            mapping.same(wanted.get(key), person.get(key)) for key in ("first_name", "last_name", "email")
+        ):
+            return person
+    return None
 
 
 def _lookup_id(value: Any) -> str | None:

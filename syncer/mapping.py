@@ -178,7 +178,8 @@ def match_key(text: object) -> str:
 
 
 def same(left: object, right: object) -> bool:
-    """Equal as a sync sees it: empty is empty (None, "", missing), and 12 == 12.0."""
+    """Equal as a sync sees it: empty is empty (None, "", missing), and 12 == 12.0. Text is compared
+    as is: " Acme " is not "Acme" (an overwrite must give every mapped field the CRM value)."""
     return _comparable(left) == _comparable(right)
 
 
@@ -189,8 +190,6 @@ def _comparable(value: object) -> object:
         return value
     if isinstance(value, int | float):
         return float(value)
-    if isinstance(value, str):
-        return value.strip()
     return value
 
 
@@ -334,13 +333,14 @@ def to_crm(
     """The CRM value of every mapped CRM field, from a Books record. A derived CRM field (a
     contact's ``Full_Name``) is written through the fields it is made of."""
     values: dict[str, Any] = {}
-    for crm_field, books_field in push_sources(spec, field_map).items():
+    derived: set[str] = set()
+    sources = sorted(push_sources(spec, field_map).items(), key=lambda s: s[0] not in DERIVED_CRM_FIELDS)
+    for crm_field, books_field in sources:
         value = _crm_form(crm_field, books_value(books_record, books_field))
-        if crm_field in DERIVED_CRM_FIELDS:
-            first, last = split_name(value)
-            values.setdefault("First_Name", first)
-            values.setdefault("Last_Name", last)
-        elif value is not None or crm_field not in values:  # a blank never hides a derived name
+        if crm_field in DERIVED_CRM_FIELDS:  # the name (mandatory) wins over its parts' own pairs
+            values.update(zip(DERIVED_CRM_FIELDS[crm_field], split_name(value), strict=True))
+            derived.update(DERIVED_CRM_FIELDS[crm_field])
+        elif crm_field not in derived:
             values[crm_field] = value
     if spec.key == "contacts" and not values.get("Last_Name"):
         values["Last_Name"] = split_name(books_value(books_record, "contact_name"))[1]

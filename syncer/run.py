@@ -9,7 +9,7 @@ import httpx
 
 from syncer.clients import SyncClock, WallClock, connect
 from syncer.config import Config, ConfigError, Connection, ModuleSync
-from syncer.engine import Context, run_module_sync
+from syncer.engine import Context, run_module_sync, validate_module_sync
 from syncer.report import Report
 from syncer.state import SyncState
 
@@ -40,6 +40,8 @@ def run_sync(
         per_minute = books_per_minute(connection, client=client)
         with connect(connection, client=client, clock=clock, books_per_minute=per_minute) as clients:
             context = Context(clients=clients, state=state, clock=clock, report=report)
+            for sync in config.syncs:  # valid as a whole, or nothing is synced
+                validate_module_sync(sync, context)
             for n, sync in enumerate(config.syncs):
                 if progress:
                     progress(sync, n, len(config.syncs))
