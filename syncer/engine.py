@@ -51,6 +51,7 @@ class ModuleRun:
     sync: ModuleSync
     ctx: Context
     books_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fresh: dict[str, dict[str, Any]] = field(default_factory=dict)  # Books records as they are now
     pushes: list[_Push] = field(default_factory=list)
     creates: list[_Push] = field(default_factory=list)
     claimed: dict[str, set[str]] = field(default_factory=dict)  # CRM keys a queued create will take
@@ -384,15 +385,18 @@ class ModuleRun:
         self, spec: ModuleSpec, field_map: Sequence[FieldPair], link: Link
     ) -> tuple[dict[str, Any] | None, bool]:
         """The linked Books record as it is now, and whether its mapped fields changed since the
-        pair last agreed. Read again only when its ``last_modified_time`` moved."""
-        row = self.books_rows.get(link.books_id)
-        if link.books_record is not None and (
-            row is None or row.get("last_modified_time") == link.books_modified
-        ):
-            return link.books_record, False
-        current = self._books_get(spec, link.books_id)
+        pair last agreed. Read again only when its ``last_modified_time`` moved, and never twice in
+        a run: what this run read or wrote is known to be current."""
+        current = self.fresh.get(link.books_id)
         if current is None:
-            return None, False
+            row = self.books_rows.get(link.books_id)
+            if link.books_record is not None and (
+                row is None or row.get("last_modified_time") == link.books_modified
+            ):
+                return link.books_record, False
+            current = self._books_get(spec, link.books_id)
+            if current is None:
+                return None, False
         values = _books_values(field_map, current)
         return current, bool(link.agreed.get("books")) and plan.changed(values, link.agreed["books"])
 
@@ -416,13 +420,19 @@ class ModuleRun:
             books_record=books_record,
             books_modified=books_record.get("last_modified_time"),
         )
+        self.fresh[books_id] = books_record
         self.taken.add(books_id)
         self.handled.add(books_id)
 
     # ---- Books writes -------------------------------------------------------------------------
 
     def _books_get(self, spec: ModuleSpec, books_id: str) -> dict[str, Any] | None:
-        return self.books.item(books_id) if spec.books_collection == "items" else self.books.contact(books_id)
+        record = (
+            self.books.item(books_id) if spec.books_collection == "items" else self.books.contact(books_id)
+        )
+        if record is not None:
+            self.fresh[books_id] = record
+        return record
 
     def _books_create(self, spec: ModuleSpec, wanted: Mapping[str, Any]) -> dict[str, Any]:
         body = mapping.books_body(spec, wanted)
@@ -684,20 +694,22 @@ class ModuleRun:
     def _place_persons(self, contacts: Iterable[dict[str, Any]]) -> None:
         """Each contact whose account is synced becomes a contact person of that account's customer;
         the earliest-created is primary. One Books write per customer whose persons changed."""
-        by_customer: dict[str, list[dict[str, Any]]] = {}
+        by_customer: dict[str, tuple[Link, list[dict[str, Any]]]] = {}
         for contact in contacts:
             account_link = self.state.link(
                 self.key, "Accounts", _lookup_id(contact.get("Account_Name")) or ""
             )
             if account_link is not None:
-                by_customer.setdefault(account_link.books_id, []).append(contact)
-        for books_id, placed in by_customer.items():
-            self._place_on_customer(books_id, placed)
+                by_customer.setdefault(account_link.books_id, (account_link, []))[1].append(contact)
+        for account_link, placed in by_customer.values():
+            customer = self._books_now(mapping.ACCOUNTS, self.sync.field_map, account_link)[0]
+            if customer is not None:
+                self._place_on_customer(account_link, customer, placed)
 
-    def _place_on_customer(self, books_id: str, contacts: list[dict[str, Any]]) -> None:
-        customer = self.books.contact(books_id)
-        if customer is None:
-            return
+    def _place_on_customer(
+        self, account: Link, customer: dict[str, Any], contacts: list[dict[str, Any]]
+    ) -> None:
+        books_id = account.books_id
         persons = [mapping.person_for_write(p) for p in customer.get("contact_persons") or []]
         by_id = {p["contact_person_id"]: p for p in persons}
         linked = {
@@ -735,7 +747,28 @@ class ModuleRun:
                 actions[primary_crm] = Action.UPDATED
         if any(a is not Action.UNCHANGED for a in actions.values()):
             body = [{k: v for k, v in p.items() if k != "_crm_id"} for p in persons]
-            customer = self.books.update_contact(books_id, {"contact_persons": body})
+            try:
+                customer = self.books.update_contact(books_id, {"contact_persons": body})
+            except ZohoApiError as error:
+                for contact in contacts:
+                    self._report(
+                        Action.FAILED,
+                        crm_module="Contacts",
+                        crm_id=contact["id"],
+                        books_id=books_id,
+                        reason=f"contact person: {error.code}: {error.message}",
+                    )
+                return
+            self.fresh[books_id] = customer
+            self.state.save_link(  # the customer's shadow now has its persons
+                self.key,
+                crm_module=account.crm_module,
+                crm_id=account.crm_id,
+                books_id=books_id,
+                agreed=account.agreed,
+                books_record=customer,
+                books_modified=customer.get("last_modified_time"),
+            )
         self._link_persons(books_id, customer, persons, contacts, created_at, linked)
         for contact in contacts:
             name = f"{contact.get('First_Name') or ''} {contact.get('Last_Name') or ''}".strip()
