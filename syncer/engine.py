@@ -52,6 +52,8 @@ class ModuleRun:
     ctx: Context
     books_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     fresh: dict[str, dict[str, Any]] = field(default_factory=dict)  # Books records as they are now
+    contacts_by_account: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    placed: set[str] = field(default_factory=set)  # CRM contacts placed as persons this run
     pushes: list[_Push] = field(default_factory=list)
     creates: list[_Push] = field(default_factory=list)
     claimed: dict[str, set[str]] = field(default_factory=dict)  # CRM keys a queued create will take
@@ -76,6 +78,10 @@ class ModuleRun:
         crm_started = self.ctx.clock.now()
         main = self._read_crm(self.sync.spec, self.sync.field_map, self.sync.view)
         contacts = self._read_contacts() if self.sync.with_persons else []
+        for contact in contacts:
+            account_id = _lookup_id(contact.get("Account_Name"))
+            if account_id:
+                self.contacts_by_account.setdefault(account_id, []).append(contact)
         if self.sync.extent == "both_ways":
             self._index_crm_keys()
         books_started = self.ctx.clock.now()
@@ -305,8 +311,9 @@ class ModuleRun:
         started = self.ctx.clock.now()
         key = plan.crm_keys(spec, record)[0]
         self.state.begin_intent(self.key, side="books", source_id=source, match_key=key, started=started)
+        persons = self._persons_of_new_customer(spec, record)
         try:
-            created = self._books_create(spec, wanted)
+            created = self._books_create(spec, wanted, persons=[body for _, body in persons])
         except ZohoApiError as error:
             self.state.end_intent(self.key, side="books", source_id=source)
             self._report(Action.FAILED, reason=f"{error.code}: {error.message}", **row)
@@ -314,11 +321,61 @@ class ModuleRun:
         except WriteOutcomeUnknown:
             created = self._find_created(spec, key, started)
             if created is None:  # the intent stays until linked: this retry may be lost too
-                created = self._books_create(spec, wanted)
+                created = self._books_create(spec, wanted, persons=[body for _, body in persons])
         self._index_books([created])
         self._save(spec, field_map, record, created)
+        self._link_new_persons(created, persons)
         self.state.end_intent(self.key, side="books", source_id=source)
         self._report(action, books_id=_books_id(created), **row)
+
+    def _persons_of_new_customer(
+        self, spec: ModuleSpec, record: Mapping[str, Any]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """A new customer's contact persons go in its create body: one Books call, not two. The
+        earliest-created contact is primary."""
+        if spec is not mapping.ACCOUNTS or not self.sync.with_persons:
+            return []
+        if any(pair.books.startswith("primary_contact.") for pair in self.sync.field_map):
+            return []  # the map writes a person itself; persons are placed after the create
+        contacts = sorted(
+            self.contacts_by_account.get(record["id"], []),
+            key=lambda c: (_utc(c.get("Created_Time")), int(c["id"])),
+        )
+        persons = []
+        for n, contact in enumerate(contacts):
+            body = {**mapping.person_body(self.sync.person_map, contact), "is_primary_contact": n == 0}
+            persons.append((contact, body))
+        return persons
+
+    def _link_new_persons(
+        self, customer: Mapping[str, Any], persons: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> None:
+        """Persons come back in the order they were sent: link each to its CRM contact."""
+        books_id = _books_id(customer)
+        returned = customer.get("contact_persons") or []
+        for (contact, body), person in zip(persons, returned, strict=False):
+            agreed = {
+                "crm": {k: v for k, v in body.items() if k != "is_primary_contact"},
+                "created": _utc(contact.get("Created_Time")),
+            }
+            self.state.save_link(
+                self.key,
+                crm_module=PERSONS,
+                crm_id=contact["id"],
+                books_id=books_id,
+                person_id=person["contact_person_id"],
+                agreed=agreed,
+            )
+            self.placed.add(contact["id"])
+            name = f"{contact.get('First_Name') or ''} {contact.get('Last_Name') or ''}".strip()
+            self._report(
+                Action.CREATED,
+                crm_module="Contacts",
+                crm_id=contact["id"],
+                books_id=books_id,
+                name=name,
+                reason="contact person",
+            )
 
     def _find_created(self, spec: ModuleSpec, key: str, since: datetime) -> dict[str, Any] | None:
         """After a lost reply: did the create happen? Look among records changed since it began."""
@@ -434,8 +491,12 @@ class ModuleRun:
             self.fresh[books_id] = record
         return record
 
-    def _books_create(self, spec: ModuleSpec, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    def _books_create(
+        self, spec: ModuleSpec, wanted: Mapping[str, Any], *, persons: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]:
         body = mapping.books_body(spec, wanted)
+        if persons:
+            body["contact_persons"] = list(persons)
         if spec.books_collection == "items":
             created = self.books.create_item(body)
             if wanted.get("status") == "inactive":
@@ -699,7 +760,7 @@ class ModuleRun:
             account_link = self.state.link(
                 self.key, "Accounts", _lookup_id(contact.get("Account_Name")) or ""
             )
-            if account_link is not None:
+            if account_link is not None and contact["id"] not in self.placed:
                 by_customer.setdefault(account_link.books_id, (account_link, []))[1].append(contact)
         for account_link, placed in by_customer.values():
             customer = self._books_now(mapping.ACCOUNTS, self.sync.field_map, account_link)[0]
