@@ -274,7 +274,8 @@ def books_body(
             address = body.setdefault(head, _address_of(existing, head))
             address[key] = "" if value is None else value
     if person_values:
-        body["contact_persons"] = _persons_with_primary(existing, person_values)
+        name = values.get("contact_name") or existing.get("contact_name")
+        body["contact_persons"] = _persons_with_primary(existing, person_values, name=name)
     if spec.books_collection == "items" and "rate" not in body and not existing:
         body["rate"] = 0
     return body
@@ -285,7 +286,10 @@ def _address_of(existing: Mapping[str, Any], head: str) -> dict[str, Any]:
     return {key: current.get(key, "") for key in ADDRESS_KEYS}
 
 
-def _persons_with_primary(existing: Mapping[str, Any], values: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _persons_with_primary(
+    existing: Mapping[str, Any], values: Mapping[str, Any], *, name: object
+) -> list[dict[str, Any]]:
+    """Books needs a person's first name: with none mapped, the person takes the record's name."""
     persons = [person_for_write(p) for p in existing.get("contact_persons") or []]
     primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else None)
     if primary is None:
@@ -293,7 +297,7 @@ def _persons_with_primary(existing: Mapping[str, Any], values: Mapping[str, Any]
         persons.append(primary)
     primary.update({key: ("" if value is None else value) for key, value in values.items()})
     if not primary.get("first_name"):
-        primary["first_name"] = primary.get("last_name") or existing.get("contact_name") or "-"
+        primary["first_name"] = primary.get("last_name") or name or "-"
     return persons
 
 
