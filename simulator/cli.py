@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     from syncer.cli import add_parser as add_sync
 
     add_sync(commands)
+    from conformance.cli import add_parser as add_conform
+
+    add_conform(commands)
     return parser
 
 

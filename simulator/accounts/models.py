@@ -7,12 +7,13 @@ same credentials; expiry reads the virtual clock.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from simulator.accounts import scopes as scope_rules
 from simulator.clock import Clock
+from simulator.fastdict import asdict
 
 ACCESS_TOKEN_SECONDS = 3600
 GRANT_CODE_SECONDS = 180

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 _WRITE_ACTIONS = {"create", "update", "write"}
@@ -29,10 +30,23 @@ def parse(scope_text: str) -> tuple[str, ...]:
 def allows(
     granted: Iterable[str], *, service: str, group: str, action: str, resource: str | None = None
 ) -> bool:
+    if isinstance(granted, tuple):  # a token's scopes: the answer is kept (it is asked every request)
+        return _allows_cached(granted, service, group, action, resource)
+    return _allows(granted, service, group, action, resource)
+
+
+def _allows(granted: Iterable[str], service: str, group: str, action: str, resource: str | None) -> bool:
     return any(
         _one_allows(scope.lower().split("."), service.lower(), group.lower(), action.lower(), resource)
         for scope in granted
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _allows_cached(
+    granted: tuple[str, ...], service: str, group: str, action: str, resource: str | None
+) -> bool:
+    return _allows(granted, service, group, action, resource)
 
 
 def _one_allows(parts: list[str], service: str, group: str, action: str, resource: str | None) -> bool:

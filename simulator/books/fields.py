@@ -82,12 +82,15 @@ def _custom_fields(value: Any, name: str) -> list[dict[str, Any]]:
         raise InvalidValue(name)
     parsed = []
     for entry in value:
-        kept = {key: entry[key] for key in ("customfield_id", "index", "label", "api_name") if key in entry}
-        if "index" in kept:
-            kept["index"] = _integer(kept["index"], name)
-        kept["value"] = entry.get("value", "")
-        if isinstance(kept["value"], dict | list):
-            raise InvalidValue(name)
+        # Labels, ids and values are text, as Books documents them (``custom_fields[].value``: string):
+        # a number becomes its text, null an empty string, anything else is refused.
+        kept: dict[str, Any] = {
+            key: _text(entry[key], name) for key in ("customfield_id", "label", "api_name") if key in entry
+        }
+        if "index" in entry:
+            kept = {"index": _integer(entry["index"], name), **kept}
+        kept = {key: kept[key] for key in ("customfield_id", "index", "label", "api_name") if key in kept}
+        kept["value"] = _text(entry.get("value", ""), name)
         parsed.append(kept)
     return parsed
 

@@ -9,7 +9,7 @@ API limits and their headers are the gate's business (``simulator.limits``), not
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timezone
 from typing import Any
 
@@ -24,6 +24,7 @@ from simulator.books.fields import (
 )
 from simulator.books.records import Contact, ContactPerson, Item, OrgProfile, Page, empty_address
 from simulator.clock import Clock
+from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
 _TIMES = ("created_time", "last_modified_time")

@@ -6,11 +6,12 @@ Times are stored as aware datetimes and shown in the org's time zone, in Books' 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from simulator.clock import books_datetime
+from simulator.fastdict import asdict
 
 ADDRESS_KEYS = (
     "attention",
@@ -49,6 +50,10 @@ class ContactPerson:
 
     def to_api(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: What a row shows for a contact with no primary person (only read, never changed).
+_NO_PERSON = ContactPerson("")
 
 
 def empty_address(address_id: str) -> dict[str, str]:
@@ -97,7 +102,10 @@ class Contact:
 
     @property
     def primary_person(self) -> ContactPerson | None:
-        return next((p for p in self.contact_persons if p.is_primary_contact), None)
+        for person in self.contact_persons:
+            if person.is_primary_contact:
+                return person
+        return None
 
     def person(self, contact_person_id: str) -> ContactPerson | None:
         return next((p for p in self.contact_persons if p.contact_person_id == contact_person_id), None)
@@ -133,7 +141,7 @@ class Contact:
             "unused_credits_receivable_amount_bcy": 0,
             "status": self.status,
             "payment_reminder_enabled": self.payment_reminder_enabled,
-            "custom_fields": [dict(entry) for entry in self.custom_fields],
+            "custom_fields": [dict(entry) for entry in self.custom_fields] if self.custom_fields else [],
             "billing_address": dict(self.billing_address),
             "shipping_address": dict(self.shipping_address),
             "addresses": [],
@@ -157,7 +165,7 @@ class Contact:
 
     def to_row(self, time_zone: timezone) -> dict[str, Any]:
         """A row of ``GET /contacts``: names and the primary person's first/last name, email and phones."""
-        primary = self.primary_person or ContactPerson("")
+        primary = self.primary_person or _NO_PERSON
         row: dict[str, Any] = {
             "contact_id": self.contact_id,
             "contact_name": self.contact_name,
@@ -183,7 +191,7 @@ class Contact:
             "zcrm_account_id": self.zcrm_account_id,
             "zcrm_contact_id": self.zcrm_contact_id,
             "source": self.source,
-            "custom_fields": [dict(entry) for entry in self.custom_fields],
+            "custom_fields": [dict(entry) for entry in self.custom_fields] if self.custom_fields else [],
             "created_time": books_datetime(self.created_time, time_zone),
             "last_modified_time": books_datetime(self.last_modified_time, time_zone),
         }
@@ -233,7 +241,7 @@ class Item:
             "tax_name": "",
             "purchase_rate": self.purchase_rate,
             "purchase_description": self.purchase_description,
-            "custom_fields": [dict(entry) for entry in self.custom_fields],
+            "custom_fields": [dict(entry) for entry in self.custom_fields] if self.custom_fields else [],
             "source": self.source,
             "is_linked_with_zohocrm": self.is_linked_with_zohocrm,
             "zcrm_product_id": self.zcrm_product_id,

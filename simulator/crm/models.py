@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal
 
@@ -34,6 +34,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
+from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
 STATE_FORMAT = 1
@@ -696,8 +697,16 @@ def _sort_key(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _datetime_fields(module: ModuleDef) -> list[str]:
-    return [f.api_name for f in module.of_type("datetime")]
+_STAMPS: dict[str, frozenset[str]] = {}
+
+
+def _datetime_fields(module: ModuleDef) -> frozenset[str]:
+    """Asked once per record on every save of the state (``--data-dir`` saves after each write),
+    so kept per module (the module definitions are static)."""
+    stamps = _STAMPS.get(module.api_name)
+    if stamps is None:
+        stamps = _STAMPS[module.api_name] = frozenset(f.api_name for f in module.of_type("datetime"))
+    return stamps
 
 
 def _record_json(module: ModuleDef, record: Mapping[str, Any]) -> dict[str, Any]:

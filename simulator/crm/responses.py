@@ -116,7 +116,7 @@ async def list_records(request: Request) -> Response:
         if call.legacy
         else _token_info(call, window, len(page), more, bound, sort=(shown_by, shown_order))
     )
-    data = [render.record(call.org, module, row, fields) for row in page]
+    data = render.records(call.org, module, page, fields)
     return json_response({"data": data, "info": info})
 
 
@@ -231,9 +231,7 @@ async def search_records(request: Request) -> Response:
     }
     if call.legacy:
         del info["sort_by"], info["sort_order"]
-    return json_response(
-        {"data": [render.record(call.org, module, row, fields) for row in chunk], "info": info}
-    )
+    return json_response({"data": render.records(call.org, module, chunk, fields), "info": info})
 
 
 def _search_query(call: Call) -> Search:

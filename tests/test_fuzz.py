@@ -1,0 +1,52 @@
+"""Fuzzing, bounded for CI: schemathesis drives ``zohosim serve`` from Zoho's own OpenAPI documents
+for every CRM and Books operation the simulator implements (``bench/fuzz.py``; run that for the
+full figures). No reply may be a server error, and every reply must match Zoho's documented
+schema, except where the document is known to disagree with the real API (each such gap is
+listed in ``bench/fuzz.py`` with its reason).
+
+Slow (about half a minute): ``pytest -m "not slow"`` leaves it out. Skipped when the documents
+(``../shared/zoho-oas`` or ``$ZOHOSIM_OAS_DIR``) are absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.fuzz import OAS_DIR, ServiceResult, fuzz, oas_available
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+#: Examples per operation and phase: enough to reach every operation with valid and invalid input
+#: (about 3,000 cases) in well under the two minutes CI allows.
+MAX_EXAMPLES = 8
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ServiceResult]:
+    if not oas_available():
+        pytest.skip(
+            f"{OAS_DIR} is absent: Zoho's OpenAPI documents (crm-v8/*.json, books-v3/*.yml) drive the "
+            "fuzzing; put them there or point $ZOHOSIM_OAS_DIR at a copy"
+        )
+    folder: Path = tmp_path_factory.mktemp("fuzz")
+    return {result.service: result for result in fuzz(max_examples=MAX_EXAMPLES, seed=1, folder=folder)}
+
+
+@pytest.mark.parametrize("service", ["crm", "books"])
+def test_every_operation_was_exercised(results: dict[str, ServiceResult], service: str) -> None:
+    result = results[service]
+    assert result.cases >= 500, "\n".join([*result.lines(), result.output[-3000:]])
+
+
+@pytest.mark.parametrize("service", ["crm", "books"])
+def test_no_input_causes_a_server_error(results: dict[str, ServiceResult], service: str) -> None:
+    result = results[service]
+    assert not result.server_errors, "\n".join(result.lines())
+
+
+@pytest.mark.parametrize("service", ["crm", "books"])
+def test_replies_match_zohos_documents(results: dict[str, ServiceResult], service: str) -> None:
+    result = results[service]
+    assert not result.unexplained, "\n".join(result.lines())
