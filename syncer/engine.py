@@ -54,6 +54,8 @@ class ModuleRun:
     fresh: dict[str, dict[str, Any]] = field(default_factory=dict)  # Books records as they are now
     contacts_by_account: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     placed: set[str] = field(default_factory=set)  # CRM contacts placed as persons this run
+    _index: dict[str, Indexed] | None = None  # the Books index, loaded once per run
+    _by_key: dict[str, list[Indexed]] = field(default_factory=dict)  # the same, by name and by SKU
     pushes: list[_Push] = field(default_factory=list)
     creates: list[_Push] = field(default_factory=list)
     claimed: dict[str, set[str]] = field(default_factory=dict)  # CRM keys a queued create will take
@@ -204,6 +206,40 @@ class ModuleRun:
             for row in rows
         ]
         self.state.index_books(self.kind, indexed)
+        if self._index is not None:
+            for entry in indexed:
+                self._remember(entry)
+
+    def _candidates(self, keys: tuple[str, str] | None = None) -> list[Indexed]:
+        """The Books index of this kind, read from the state store once per run. With ``keys``,
+        only the entries that share the name or the SKU: the rest cannot be duplicates."""
+        if self._index is None:
+            self._index, self._by_key = {}, {}
+            for entry in self.state.books_index(self.kind):
+                self._remember(entry)
+        if keys is None:
+            return list(self._index.values())
+        name, sku = keys
+        return self._by_key.get(name, []) + (self._by_key.get(f"sku:{sku}", []) if sku else [])
+
+    def _remember(self, entry: Indexed) -> None:
+        self._drop(entry.record_id)
+        self._index[entry.record_id] = entry
+        for key in (entry.match_key, f"sku:{entry.sku}" if entry.sku else None):
+            if key is not None:
+                self._by_key.setdefault(key, []).append(entry)
+
+    def _drop(self, books_id: str) -> None:
+        old = self._index.pop(books_id, None)
+        if old is not None:
+            for key in (old.match_key, f"sku:{old.sku}"):
+                if key in self._by_key:
+                    self._by_key[key] = [e for e in self._by_key[key] if e.record_id != books_id]
+
+    def _forget_books(self, books_id: str) -> None:
+        self.state.forget_books(self.kind, books_id)
+        if self._index is not None:
+            self._drop(books_id)
 
     # ---- adopting what an interrupted run left ----------------------------------------------------
 
@@ -213,7 +249,7 @@ class ModuleRun:
         for source, intent in self.state.intents(self.key, "books").items():
             crm_module, _, crm_id = source.partition(":")
             since = _utc_iso(intent.started - timedelta(seconds=2))
-            fresh = [c for c in self.state.books_index(self.kind) if c.created >= since]
+            fresh = [c for c in self._candidates() if c.created >= since]
             found = plan.find_duplicate((intent.match_key, ""), fresh, taken=self.taken)
             if found and self.state.link(self.key, crm_module, crm_id) is None:
                 self._adopt(crm_module, crm_id, found.record_id)
@@ -258,7 +294,7 @@ class ModuleRun:
     def _unlinked(self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], record: dict[str, Any]) -> None:
         keys = plan.crm_keys(spec, record)
         name = mapping.crm_value(record, spec.crm_name) or ""
-        duplicate = plan.find_duplicate(keys, self.state.books_index(self.kind), taken=self.taken)
+        duplicate = plan.find_duplicate(keys, self._candidates(keys), taken=self.taken)
         action = plan.unlinked_action(self.sync.duplicates, duplicate)
         row = {"crm_module": spec.crm_module, "crm_id": record["id"], "name": str(name)}
         if action is Action.SKIPPED:
@@ -285,7 +321,7 @@ class ModuleRun:
     ) -> None:
         existing = self._books_get(spec, books_id)
         if existing is None:  # gone since it was indexed: forget it and decide again
-            self.state.forget_books(self.kind, books_id)
+            self._forget_books(books_id)
             self._unlinked(spec, field_map, record)
             return
         self.taken.add(books_id)
