@@ -1,0 +1,11 @@
+"""Conformance suites: property-based checks that any CRM <-> Books syncer keeps the contract of
+``SYNC-SEMANTICS.md`` section 6.
+
+- ``scenarios``: the data a world is built from, and the Hypothesis strategies that draw it;
+- ``world``: a scenario built into a fresh simulator tenant, and snapshots of both sides;
+- ``adapters``: the syncer under test (a Python factory, or a command in any language);
+- ``contract``, ``oracle``, ``invariants``: the contract's reading of records, what a run must do,
+  and one check per invariant id;
+- ``runner``, ``suite``, ``profiles``: the invariant groups, run as Hypothesis tests;
+- ``report``, ``cli``, ``plugin``: failure reports, ``zohosim conform`` and the pytest plugin.
+"""

@@ -1,0 +1,156 @@
+"""``zohosim conform``: validate a CRM <-> Books syncer against SYNC-SEMANTICS.md section 6.
+
+    zohosim conform --syncer-cmd "node my-sync.js" --junit report.xml
+    zohosim conform --syncer-python mypkg.sync:factory --profile thorough
+    zohosim conform --replay .zohosim-conform/failures/OVERWRITE-REPLACES-....json --syncer-cmd "..."
+
+The simulator runs in this process, in a thread, on 127.0.0.1; each scenario gets a fresh tenant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.adapters import adapter_for
+from conformance.profiles import PROFILES, get_profile
+from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
+from conformance.runner import GROUPS, describe_runs, open_harness
+from conformance.scenarios import Scenario
+from conformance.suite import KINDS, run_suite
+
+#: After a failure, run the same group and module sync again with the failing ids set aside, to
+#: find other invariants it breaks (at most this many more times).
+EXTRA_ROUNDS = 2
+
+
+def add_parser(commands: Any) -> None:
+    conform = commands.add_parser(
+        "conform",
+        help="check a CRM <-> Books syncer against the sync contract (SYNC-SEMANTICS.md section 6)",
+        description="Run the property-based conformance suites against a syncer: a command (any language) "
+        "or a Python factory. The simulator starts in this process on 127.0.0.1.",
+    )
+    who = conform.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--syncer-cmd", metavar="CMD", help='a shell command that runs one sync, e.g. "node sync.js"'
+    )
+    who.add_argument(
+        "--syncer-python", metavar="MODULE:FACTORY", help="a factory of objects with run(endpoints)"
+    )
+    conform.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="default: quick")
+    conform.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    conform.add_argument(
+        "--replay", metavar="FILE_OR_JSON", help="run one saved scenario (a failure file or JSON)"
+    )
+    conform.add_argument("--groups", metavar="G,..", help=f"only these groups ({', '.join(GROUPS)})")
+    conform.add_argument("--kinds", metavar="K,..", help=f"only these module syncs ({', '.join(KINDS)})")
+    conform.add_argument("--seed", type=int, help="draw scenarios from this seed (repeat a thorough run)")
+    conform.add_argument("--timeout", type=float, default=120.0, help="seconds one command run may take")
+    conform.add_argument(
+        "--out",
+        type=Path,
+        default=Path(".zohosim-conform"),
+        help="where failures are saved (default .zohosim-conform)",
+    )
+    conform.set_defaults(run=run_command)
+
+
+def _pick(raw: str | None, known: Any, what: str) -> list[str]:
+    if not raw:
+        return list(known)
+    chosen = [x.strip() for x in raw.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}: choose from {', '.join(known)}")
+    return chosen
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
+        profile = get_profile(args.profile, seed=args.seed)
+        groups = _pick(args.groups, GROUPS, "groups")
+        kinds = _pick(args.kinds, KINDS, "module syncs")
+    except (ValueError, ImportError, AttributeError) as error:
+        print(f"zohosim conform: {error}", file=sys.stderr)
+        return 2
+    if args.replay:
+        return _replay(args, adapter, groups)
+    started = time.perf_counter()
+    results: list[Any] = []
+    reports: dict[tuple[str, str], str] = {}
+    with open_harness(adapter, served=True) as harness:
+        for group in groups:
+            for kind in kinds:
+                ignored: list[str] = []
+                for _ in range(1 + EXTRA_ROUNDS):
+                    result = run_suite(harness, group, kind, profile, ignore=ignored)
+                    result.ignored = tuple(ignored)  # type: ignore[attr-defined]
+                    results.append(result)
+                    _progress(result, ignored)
+                    if result.failure is None:
+                        break
+                    text = _report(args, result, ignored)
+                    reports[(group, kind)] = reports.get((group, kind), "") + text + "\n"
+                    print(text, flush=True)
+                    ignored += sorted({v.invariant for v in result.failure.failed(tuple(ignored))})
+    seconds = time.perf_counter() - started
+    print(summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name))
+    if args.junit:
+        args.junit.parent.mkdir(parents=True, exist_ok=True)
+        args.junit.write_text(junit_xml(results, reports, seconds=seconds), encoding="utf-8")
+        print(f"JUnit XML: {args.junit}")
+    failed = any(r.failure is not None or r.error is not None for r in results)
+    return 1 if failed else 0
+
+
+def _progress(result: Any, ignored: list[str]) -> None:
+    state = "pass" if result.passed else ("FAIL" if result.failure else "ERROR")
+    again = f" (again, setting aside {', '.join(ignored)})" if ignored else ""
+    print(
+        f"{result.group:<10} {result.kind:<44} {result.examples:>4} scenarios  {state:<5} "
+        f"{result.seconds:6.1f} s{again}",
+        flush=True,
+    )
+
+
+def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
+    syncer = args.syncer_cmd or args.syncer_python
+    saved = save_failure(
+        result.failure, args.out / "failures", kind=result.kind, syncer=syncer, ignore=ignored
+    )
+    commands = replay_commands(saved, syncer_cmd=args.syncer_cmd, syncer_python=args.syncer_python)
+    return failure_report(result.failure, kind=result.kind, saved=saved, replay=commands, ignore=ignored)
+
+
+def load_replay(raw: str) -> tuple[str | None, str, Scenario]:
+    """A failure file (or its JSON text), or a bare scenario: (group, module sync, scenario)."""
+    text = raw if raw.lstrip().startswith("{") else Path(raw).read_text(encoding="utf-8")
+    document = json.loads(text)
+    if "scenario" in document:
+        return document.get("group"), document.get("kind", "?"), Scenario.from_json(document["scenario"])
+    return None, "?", Scenario.from_json(document)
+
+
+def _replay(args: argparse.Namespace, adapter: Any, groups: list[str]) -> int:
+    try:
+        group, kind, scenario = load_replay(args.replay)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"zohosim conform: --replay: cannot read the scenario: {error}", file=sys.stderr)
+        return 2
+    group = group or (groups[0] if args.groups else "lifecycle")
+    from conformance.suite import replay
+
+    with open_harness(adapter, served=True) as harness:
+        outcome = replay(harness, group, scenario)
+    if outcome.failed():
+        print(failure_report(outcome, kind=kind, max_violations=20))
+        return 1
+    print(f"zohosim conform: the scenario passes (group {group}): {scenario.describe()}")
+    print("Runs: " + "; ".join(describe_runs(outcome)))
+    return 0

@@ -1,0 +1,123 @@
+"""pytest plugin (entry point ``pytest11``): run the conformance suites against your syncer.
+
+    pytest --zohosim-syncer=mypkg.sync:factory [--zohosim-profile quick|thorough]
+    pytest --zohosim-syncer-cmd="node my-sync.js"
+    pytest --zohosim-syncer=mypkg.sync:factory --zohosim-replay=.zohosim-conform/failures/X.json
+
+With either option, pytest collects ``conformance/suite_tests.py``: a test per invariant group,
+each parametrized by module sync, each a Hypothesis test over scenarios. Given no test paths,
+only the suites run; given paths, the suites run alongside them. Without the options the plugin
+does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUITE_FILE = Path(__file__).with_name("suite_tests.py")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("zohosim-conformance", "zohosim conformance suites")
+    group.addoption(
+        "--zohosim-syncer", metavar="MODULE:FACTORY", help="run the suites against this Python syncer"
+    )
+    group.addoption("--zohosim-syncer-cmd", metavar="CMD", help="run the suites against this command")
+    group.addoption("--zohosim-profile", default="quick", help="quick (default), thorough or ci")
+    group.addoption("--zohosim-scenario-seed", type=int, default=None, help="draw scenarios from this seed")
+    group.addoption("--zohosim-replay", metavar="FILE", help="run one saved scenario (a failure file)")
+    group.addoption("--zohosim-groups", metavar="G,..", help="only these invariant groups")
+    group.addoption("--zohosim-kinds", metavar="K,..", help="only these module syncs")
+    group.addoption(
+        "--zohosim-served", action="store_true", help="Python route: serve on 127.0.0.1, not in-process"
+    )
+    group.addoption("--zohosim-out", default=".zohosim-conform", help="where failures are saved")
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("--zohosim-syncer") or config.getoption("--zohosim-syncer-cmd"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _enabled(config):
+        return
+    from_args = getattr(config, "args_source", None) == pytest.Config.ArgsSource.ARGS
+    if from_args:
+        config.args.append(str(SUITE_FILE))
+    else:
+        config.args[:] = [str(SUITE_FILE)]
+
+
+@dataclass
+class Conformance:
+    """What the suite tests need: the harness, the profile, and how to say "replay this"."""
+
+    harness: Any
+    profile: Any
+    syncer_python: str | None
+    syncer_cmd: str | None
+    out: Path
+    replay: str | None
+
+
+@pytest.fixture(scope="session")
+def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
+    from conformance.adapters import adapter_for
+    from conformance.profiles import get_profile
+    from conformance.runner import open_harness
+
+    config = request.config
+    python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
+    if not (python or cmd):
+        pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
+    adapter = adapter_for(cmd=cmd, python=python)
+    profile = get_profile(
+        config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
+    )
+    served = bool(cmd) or config.getoption("--zohosim-served")
+    with open_harness(adapter, served=served) as harness:
+        yield Conformance(
+            harness,
+            profile,
+            python,
+            cmd,
+            Path(config.getoption("--zohosim-out")),
+            config.getoption("--zohosim-replay"),
+        )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "zohosim_kind" not in metafunc.fixturenames:
+        return
+    from conformance.suite import KINDS
+
+    raw = metafunc.config.getoption("--zohosim-kinds")
+    kinds = [k.strip() for k in raw.split(",")] if raw else list(KINDS)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise pytest.UsageError(f"--zohosim-kinds: unknown {unknown}: choose from {', '.join(KINDS)}")
+    metafunc.parametrize("zohosim_kind", kinds)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _enabled(config):
+        return
+    raw = config.getoption("--zohosim-groups")
+    replaying = bool(config.getoption("--zohosim-replay"))
+    groups = {g.strip() for g in raw.split(",")} if raw else None
+    kept, dropped = [], []
+    for item in items:
+        if Path(str(item.path)) != SUITE_FILE:
+            kept.append(item)
+            continue
+        group = item.originalname.removeprefix("test_") if isinstance(item, pytest.Function) else ""
+        wanted = group == "replay" if replaying else group != "replay" and (groups is None or group in groups)
+        (kept if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

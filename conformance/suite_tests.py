@@ -1,0 +1,59 @@
+"""The conformance suites as pytest tests, collected by the plugin (``conformance.plugin``) when
+``--zohosim-syncer`` or ``--zohosim-syncer-cmd`` is given. One test per invariant group, each
+parametrized by module sync; each is a Hypothesis test over scenarios (``conformance.suite``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.plugin import Conformance
+from conformance.report import failure_report, replay_commands, save_failure
+from conformance.suite import SuiteResult, replay, run_suite
+
+
+def _check(conformance: Conformance, group: str, kind: str) -> None:
+    result: SuiteResult = run_suite(conformance.harness, group, kind, conformance.profile)
+    if result.error is not None:
+        raise result.error
+    if result.failure is None:
+        return
+    syncer = conformance.syncer_cmd or conformance.syncer_python or "?"
+    saved = save_failure(result.failure, conformance.out / "failures", kind=kind, syncer=syncer)
+    commands = replay_commands(
+        saved, syncer_cmd=conformance.syncer_cmd, syncer_python=conformance.syncer_python
+    )
+    pytest.fail(failure_report(result.failure, kind=kind, saved=saved, replay=commands), pytrace=False)
+
+
+def test_first_sync(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """SKIP-UNTOUCHED, OVERWRITE-REPLACES, CLONE-ADDS, FETCH-READ-ONLY, VIEW-BOUNDED, MODULE-SHAPE,
+    MAPPED-EQUAL, MULTIMAP-PRIORITY, NO-DELETE, NO-CRM-DUPLICATE, MODULE-ISOLATION on one sync."""
+    _check(zohosim_conformance, "first_sync", zohosim_kind)
+
+
+def test_lifecycle(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """Sync, sync again (IDEMPOTENT), edit both sides and sync (INCREMENTAL, CONVERGE), every run checked."""
+    _check(zohosim_conformance, "lifecycle", zohosim_kind)
+
+
+def test_faults(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """FAULT-TOLERANT: 429, 503 and dropped connections change nothing but the time it takes."""
+    _check(zohosim_conformance, "faults", zohosim_kind)
+
+
+def test_resume(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """RESUMABLE: a run killed after N writes, then run again, ends where one uninterrupted run ends."""
+    _check(zohosim_conformance, "resume", zohosim_kind)
+
+
+def test_replay(zohosim_conformance: Conformance) -> None:
+    """``--zohosim-replay=FILE``: one saved scenario through its group."""
+    from conformance.cli import load_replay
+
+    if not zohosim_conformance.replay:
+        pytest.skip("no --zohosim-replay")
+    group, kind, scenario = load_replay(zohosim_conformance.replay)
+    outcome = replay(zohosim_conformance.harness, group or "lifecycle", scenario)
+    if outcome.failed():
+        pytest.fail(failure_report(outcome, kind=kind, max_violations=20), pytrace=False)
