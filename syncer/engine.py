@@ -358,6 +358,8 @@ class ModuleRun:
             created = self._find_created(spec, key, started)
             if created is None:  # the intent stays until linked: this retry may be lost too
                 created = self._books_create(spec, wanted, persons=[body for _, body in persons])
+            elif wanted.get("status") == "inactive" and created.get("status") != "inactive":
+                created = self._books_write(spec, {"status": "inactive"}, created)  # the lost step
         self._index_books([created])
         self._save(spec, field_map, record, created)
         self._link_new_persons(created, persons)

@@ -296,3 +296,22 @@ def test_a_later_run_killed_after_its_crm_update_converges_when_run_again(
         assert resumed == _incremental(other, None)
     world.advance(60)
     assert not world.run(ACCOUNTS).writes()
+
+
+def test_an_inactive_item_whose_create_reply_is_lost_still_ends_inactive(world: World) -> None:
+    """Found again after the lost reply, the item still needs the step the lost create skipped."""
+    products = [record["id"] for record in world.tenant.crm.iter_records("Products")]
+    world.tenant.crm.update("Products", [{"id": pid, "Product_Active": False} for pid in products])
+    world.control.add_fault(
+        tenant_id=world.tenant_id,
+        effect="drop",
+        service="books",
+        method="POST",
+        path="/books/v3/items",
+        nth=1,
+        apply_write=True,
+    )
+    world.run({"module": "items", "extent": "fetch_from_crm", "duplicates": "clone"})
+    linked = [link.books_id for link in world.state.links("items")]
+    assert len(linked) == len(products)
+    assert {world.tenant.books.items[books_id].status for books_id in linked} == {"inactive"}
