@@ -187,7 +187,7 @@ class _Shared(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
     def close(self) -> None:
-        pass
+        """The wrapped transport belongs to the caller, who closes it."""
 
 
 def load_factory(spec: str) -> Callable[[], Any]:

@@ -21,7 +21,7 @@ class ControlError(Exception):
 
 
 class BadRequest(ControlError):
-    pass
+    """The request is malformed; the message names the setting and the fix."""
 
 
 class UnknownTenant(ControlError):
