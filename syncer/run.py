@@ -64,7 +64,7 @@ def resolve_connection(connection: Connection, *, client: httpx.Client | None = 
         )
     url = f"{connection.control_url}/tenants/{connection.tenant}"
     try:
-        reply = (client or httpx).get(url, timeout=10)  # type: ignore[operator]
+        reply = _control_get(url, client=client)
     except httpx.HTTPError as exc:
         raise ConfigError(
             "connection",
@@ -89,10 +89,13 @@ def books_per_minute(connection: Connection, *, client: httpx.Client | None = No
     if not connection.control_url:
         return 100
     try:
-        reply = (client or httpx).get(
-            f"{connection.control_url}/tenants/{connection.tenant}/limits", timeout=10
-        )  # type: ignore[operator]
+        reply = _control_get(f"{connection.control_url}/tenants/{connection.tenant}/limits", client=client)
         books = reply.json()["books"]
     except (httpx.HTTPError, ValueError, KeyError):
         return 100
     return int(books["per_minute"]) if books.get("enabled") else None
+
+
+def _control_get(url: str, *, client: httpx.Client | None) -> httpx.Response:
+    """A read of the simulator's control plane, through the test seam when there is one."""
+    return client.get(url, timeout=10) if client is not None else httpx.get(url, timeout=10)
