@@ -88,6 +88,21 @@ def books_key(record: Mapping[str, Any]) -> Key:
     return Key(fold(record.get("contact_name")))
 
 
+def push_key(module: str, field_map: Sequence[Pair], books: Mapping[str, Any]) -> Key:
+    """The key of the CRM record a push of ``books`` makes: the Books name, and for products the
+    Product_Code it is given (MULTIMAP-PRIORITY picks the source when several fields map to it),
+    which need not be the Books SKU."""
+    key = books_key(books)
+    if module != "Products":
+        return key
+    sources = [path for path, crm_field in field_map if crm_field == "Product_Code"]
+    if not sources:
+        return Key(key.name)
+    side = SIDES[module]
+    source = multi_mapped(field_map, (side.books_name, side.crm_name)).get("Product_Code", sources[0])
+    return Key(key.name, fold(books_value(books, source)))
+
+
 # ---- reading values ----------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from conformance.contract import (
     crm_value,
     pair_disagreements,
     person_matches,
+    push_key,
     same,
 )
 from conformance.observe import RunObservation, Snapshot
@@ -401,17 +402,27 @@ def _pushes(
         if not key.name:
             continue
         groups.setdefault((shape.push_target(record), key.name), []).append(record_id)
-    pushes = []
+    pushes: list[Push] = []
+    written: list[tuple[Push, Key]] = []  # each push and the key of the CRM record it makes
     for (target, _), members in groups.items():
-        key = books_key(before.books_record(members[0]) or {})
+        first = before.books_record(members[0]) or {}
+        key = books_key(first)
         module = target or "Contacts"
-        existing = [i for i, r in before.crm[module].items() if key.shares(crm_key(module, r))]
+        makes = push_key(module, shape.map_for(module), first)
+        existing = [
+            i
+            for i, r in before.crm[module].items()
+            if key.shares(other := crm_key(module, r)) or makes.shares(other)
+        ]
+        # A push earlier in the run whose CRM record would share this one's key blocks it as well.
+        existing += [c for p, k in written if p.target == target and k.shares(makes) for c in p.created]
         created = [
             i
             for i, r in after.crm[module].items()
             if i not in before.crm[module] and key.shares(crm_key(module, r))
         ]
         push = Push(members, target, key, existing, created)
+        written.append((push, makes))
         if created:
             crm = after.crm[module][created[0]]
             field_map = shape.map_for(module)

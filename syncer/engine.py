@@ -259,6 +259,7 @@ class ModuleRun:
             for crm_id in self.state.crm_ids_with_key(crm_module, intent.match_key):
                 if self.state.link(self.key, crm_module, crm_id) is None:
                     self._adopt(crm_module, crm_id, books_id)
+                    self._finish_push(crm_module, crm_id, books_id)
                     break
             self.state.end_intent(self.key, side="crm", source_id=source)
 
@@ -268,6 +269,23 @@ class ModuleRun:
             self.key, crm_module=crm_module, crm_id=crm_id, books_id=books_id, agreed={"crm": {}, "books": {}}
         )
         self.taken.add(books_id)
+
+    def _finish_push(self, crm_module: str, crm_id: str, books_id: str) -> None:
+        """A Books record an interrupted run pushed to CRM, adopted: finish that push as the
+        uninterrupted run did (``_flush_updates``: CRM takes what it lacks of the Books values, and
+        Books takes what the push implies, ``_agree_in_books``). A CRM record read this run is left
+        to CRM→Books, which compares the adopted pair; any other (outside the view) would never be
+        compared again."""
+        if crm_id in self.crm_read.get(crm_module, {}):
+            return
+        spec = mapping.SPEC_BY_MODULE[crm_module]
+        link = self.state.link(self.key, crm_module, crm_id)
+        crm_record = self.crm.get(crm_module, crm_id)
+        books_record = self._books_get(spec, books_id)
+        if link is None or crm_record is None or books_record is None:
+            return
+        self.handled.add(books_id)
+        self.pushes.append(_Push(link, books_record, spec, self._field_map_for(spec), crm_record))
 
     # ---- CRM -> Books -----------------------------------------------------------------------------
 
@@ -576,6 +594,10 @@ class ModuleRun:
             else [mapping.ACCOUNTS]
         )
 
+    def _field_map_for(self, spec: ModuleSpec) -> tuple[FieldPair, ...]:
+        """The map of a pair in this CRM module: the sync's own, or (loose contacts) the contact map."""
+        return self.sync.field_map if spec.crm_module == self.sync.spec.crm_module else self._contact_map
+
     def _target(self, row: Mapping[str, Any]) -> tuple[ModuleSpec, tuple[FieldPair, ...]] | None:
         """Where an unlinked Books record goes in CRM, by the contract's rules."""
         if self.sync.module != "customers":
@@ -603,7 +625,7 @@ class ModuleRun:
         spec = mapping.SPEC_BY_MODULE.get(link.crm_module)
         if spec is None:
             return
-        field_map = self.sync.field_map if spec.crm_module == self.sync.spec.crm_module else self._contact_map
+        field_map = self._field_map_for(spec)
         if not self.fetching and link.crm_id in self.crm_read.get(spec.crm_module, {}):
             return  # read from CRM too: CRM→Books comes next and weighs both sides (later wins)
         books_record, changed = self._books_now(spec, field_map, link)
@@ -611,29 +633,39 @@ class ModuleRun:
             self.pushes.append(_Push(link, books_record, spec, field_map))
 
     def _push_unlinked(self, row: dict[str, Any]) -> None:
+        """Queue an unlinked Books record's create in CRM, unless it would be a CRM duplicate. The
+        list row decides first; then the full record, which may hold a mapped field the row lacks."""
         target = self._target(row)
         if target is None:
             return
         spec, field_map = target
-        keys = plan.books_keys(spec, row)
-        crm_keys = self.state.crm_keys(spec.crm_module) | self.claimed.get(spec.crm_module, set())
-        name = str(row.get(spec.books_name) or "")
-        if keys[0] in crm_keys or (keys[1] and f"sku:{keys[1]}" in crm_keys):
-            self._report(
-                Action.SKIPPED,
-                books_id=_books_id(row),
-                name=name,
-                crm_module=spec.crm_module,
-                reason="a CRM record already has its name; both ways never creates a CRM duplicate",
-            )
+        if self._has_crm_twin(spec, field_map, row):
             return
         full = self._books_get(spec, _books_id(row))
-        if full is not None:
-            self.creates.append(_Push(None, full, spec, field_map))
-            claimed = self.claimed.setdefault(spec.crm_module, set())
-            claimed.add(keys[0])
-            if keys[1]:
-                claimed.add(f"sku:{keys[1]}")
+        if full is None or self._has_crm_twin(spec, field_map, full):
+            return
+        self.creates.append(_Push(None, full, spec, field_map))
+        self.claimed.setdefault(spec.crm_module, set()).update(_key_set(_push_keys(spec, field_map, full)))
+
+    def _has_crm_twin(
+        self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], record: dict[str, Any]
+    ) -> bool:
+        """Whether a CRM record, or one this run has queued to create, already has this Books
+        record's match key (section 4), or a key the push would give the new CRM record: the keys of
+        the CRM values about to be written (``Product_Code`` may come from another field than
+        ``sku``, or from none). Then both ways leaves the record unlinked: it never creates a CRM
+        duplicate (NO-CRM-DUPLICATE)."""
+        keys = _key_set(plan.books_keys(spec, record)) | _key_set(_push_keys(spec, field_map, record))
+        if not keys & (self.state.crm_keys(spec.crm_module) | self.claimed.get(spec.crm_module, set())):
+            return False
+        self._report(
+            Action.SKIPPED,
+            books_id=_books_id(record),
+            name=str(record.get(spec.books_name) or ""),
+            crm_module=spec.crm_module,
+            reason="a CRM record already has its key; both ways never creates a CRM duplicate",
+        )
+        return True
 
     def _flush_updates(self) -> None:
         pending: list[tuple[_Push, dict[str, Any], dict[str, Any]]] = []
@@ -680,8 +712,8 @@ class ModuleRun:
             for batch in _batches(pushes, CRM_BATCH):
                 bodies = [mapping.to_crm(p.spec, p.field_map, p.books_record) for p in batch]
                 started = self.ctx.clock.now()
-                for push in batch:
-                    key = plan.books_keys(push.spec, push.books_record)[0]
+                for push, body in zip(batch, bodies, strict=True):
+                    key = plan.crm_keys(push.spec, body)[0]
                     source = f"{module}:{_books_id(push.books_record)}"
                     self.state.begin_intent(
                         self.key, side="crm", source_id=source, match_key=key, started=started
@@ -710,8 +742,8 @@ class ModuleRun:
             if self.state.link(self.key, spec.crm_module, record["id"]) is None:
                 made.setdefault(plan.crm_keys(spec, record)[0], []).append(record["id"])
         outcomes: list[Mapping[str, Any] | None] = []
-        for push in batch:
-            ids = made.get(plan.books_keys(spec, push.books_record)[0])
+        for body in bodies:
+            ids = made.get(plan.crm_keys(spec, body)[0])
             outcomes.append({"status": "success", "id": ids.pop(0)} if ids else None)
         missing = [n for n, outcome in enumerate(outcomes) if outcome is None]
         if missing:
@@ -745,7 +777,7 @@ class ModuleRun:
             return
         if created:
             self.state.index_crm(
-                push.spec.crm_module, [Indexed(str(crm_id), *plan.books_keys(push.spec, push.books_record))]
+                push.spec.crm_module, [Indexed(str(crm_id), *plan.crm_keys(push.spec, merged))]
             )
         link = push.link or Link(push.spec.crm_module, str(crm_id), books_id, None, {}, None, None)
         pushed, error = self._agree_in_books(
@@ -946,6 +978,19 @@ def validate_module_sync(sync: ModuleSync, ctx: Context) -> None:
 
 def _books_id(record: Mapping[str, Any]) -> str:
     return str(record.get("contact_id") or record.get("item_id"))
+
+
+def _push_keys(
+    spec: ModuleSpec, field_map: Sequence[FieldPair], books_record: Mapping[str, Any]
+) -> tuple[str, str]:
+    """The match key (and SKU) of the CRM record a push of this Books record writes."""
+    return plan.crm_keys(spec, mapping.to_crm(spec, field_map, books_record))
+
+
+def _key_set(keys: tuple[str, str]) -> set[str]:
+    """A record's keys as the CRM index holds them: the name, and ``sku:``-prefixed the SKU."""
+    name, sku = keys
+    return {name, f"sku:{sku}"} if sku else {name}
 
 
 def _books_values(field_map: Iterable[FieldPair], record: Mapping[str, Any]) -> dict[str, Any]:

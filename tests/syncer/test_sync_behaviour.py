@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from syncer.plan import Action
-from tests.syncer.conftest import SyncRun, World, books_keys, fold, primary_person
+from tests.syncer.conftest import SyncRun, World, books_keys, crm_keys, fold, primary_person, shares_a_key
 
 ACCOUNTS = {"module": "customers", "crm_source": "accounts"}
 CONTACTS = {"module": "customers", "crm_source": "contacts"}
@@ -384,6 +384,51 @@ def test_a_pushed_contact_s_name_is_its_crm_name_and_its_primary_person_follows(
     assert (crm["First_Name"], crm["Last_Name"]) == ("Quill", "Marsh")
     person = primary_person(run.after.contacts[made["contact_id"]])
     assert person is not None and (person["first_name"], person["last_name"]) == ("Quill", "Marsh")
+
+
+def test_a_push_checks_for_a_crm_twin_by_the_product_code_it_writes_not_the_books_sku(world: World) -> None:
+    """description and sku both map to Product_Code, description first: a push writes Product_Code
+    from the description (MULTIMAP-PRIORITY). So the duplicate check must use that Product_Code: an
+    item whose description is an existing product's code, and the second of two new items with one
+    description, are left unlinked (NO-CRM-DUPLICATE), though their Books SKUs are new."""
+    field_map = [
+        ["name", "Product_Name"],
+        ["status", "Product_Active"],
+        ["description", "Product_Code"],
+        ["rate", "Unit_Price"],
+        ["sku", "Product_Code"],
+    ]
+    entry = {**ITEMS, "extent": "both_ways", "duplicates": "skip", "field_map": field_map}
+    code = next(
+        p["Product_Code"] for p in world.tenant.crm.records["Products"].values() if p.get("Product_Code")
+    )
+    api = world.api()
+    twin_of_crm = api.books.create_item({"name": "Zed Gizmo", "description": code, "sku": "ZED-0", "rate": 1})
+    same_code = [
+        api.books.create_item(
+            {"name": f"Zed Gizmo {n}", "description": "ZED-DESC", "sku": f"ZED-{n}", "rate": 1}
+        )
+        for n in (1, 2)
+    ]
+
+    run = world.run(entry)
+
+    products = run.after.crm["Products"]
+    new = [r for i, r in products.items() if i not in run.before.crm["Products"]]
+    for record in new:
+        others = [r for r in products.values() if r["id"] != record["id"]]
+        keys = crm_keys("Products", record)
+        assert not any(shares_a_key(keys, crm_keys("Products", r)) for r in others), "NO-CRM-DUPLICATE"
+    by_books = {books: crm_id for (_, crm_id), books in run.main_links().items()}
+    pushed = [item for item in same_code if item["item_id"] in by_books]
+    assert len(pushed) == 1, "one of the two items with one description is pushed, the other is not"
+    assert fold(products[by_books[pushed[0]["item_id"]]]["Product_Code"]) == "zed-desc", "MULTIMAP-PRIORITY"
+    skipped = {r.books_id for r in run.report.rows if r.crm_id is None and r.action is Action.SKIPPED}
+    for item in [twin_of_crm, *(i for i in same_code if i is not pushed[0])]:
+        assert item["item_id"] not in by_books, "a CRM record already has the Product_Code its push writes"
+        assert item["item_id"] in skipped
+    world.advance(60)
+    assert not world.run(entry).writes(), "IDEMPOTENT"
 
 
 # ---- same match key on several records ---------------------------------------------------------

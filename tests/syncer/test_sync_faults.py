@@ -17,7 +17,7 @@ import pytest
 from syncer import SyncState
 from syncer.clients import BooksClient, CrmClient, WriteOutcomeUnknown, ZohoUnavailable
 from syncer.engine import ModuleRun
-from tests.syncer.conftest import World, canonical, make_world
+from tests.syncer.conftest import World, canonical, make_world, strip_volatile
 
 ACCOUNTS = {"module": "customers", "crm_source": "accounts", "extent": "both_ways", "duplicates": "overwrite"}
 ITEMS = {"module": "items", "extent": "both_ways", "duplicates": "clone"}
@@ -315,3 +315,59 @@ def test_an_inactive_item_whose_create_reply_is_lost_still_ends_inactive(world: 
     linked = [link.books_id for link in world.state.links("items")]
     assert len(linked) == len(products)
     assert {world.tenant.books.items[books_id].status for books_id in linked} == {"inactive"}
+
+
+# (module sync, the seeded view, a Books record no CRM record has the key of)
+OUTSIDE_THE_VIEW: dict[str, tuple[dict[str, Any], tuple[str, str], dict[str, Any]]] = {
+    "vendors": (
+        {"module": "vendors", "extent": "both_ways", "duplicates": "overwrite"},
+        ("Vendors", "US Vendors"),
+        {"contact_name": " STRANGER  ALPHA ", "company_name": "Old Co", "contact_type": "vendor"},
+    ),
+    "contacts": (
+        {"module": "customers", "crm_source": "contacts", "extent": "both_ways", "duplicates": "overwrite"},
+        ("Contacts", "UK Contacts"),
+        {
+            "contact_name": "  Stranger   Alpha ",
+            "company_name": "Old Co",
+            "contact_type": "customer",
+            "customer_sub_type": "individual",
+            "contact_persons": [{"first_name": "Jo", "last_name": "March", "is_primary_contact": True}],
+        },
+    ),
+}
+
+
+def _push_outside_the_view(world: World, case: str, monkeypatch: pytest.MonkeyPatch | None) -> dict[str, Any]:
+    """Both ways with a view: a Books record is pushed to CRM, outside the view (the run killed right
+    after the CRM insert applied, when ``monkeypatch`` is given, then run again). The final state."""
+    entry, (module, view_name), books = OUTSIDE_THE_VIEW[case]
+    entry = {**entry, "view": world.view(module, view_name)}
+    books_id = world.api().books.create_contact(books)["contact_id"]
+    world.advance(60)
+    if monkeypatch is not None:
+        with monkeypatch.context() as patch:
+            crash_on_call(patch, CrmClient, "insert", 1, after=True)
+            world.run(entry, expect_error=Crash)
+        world.advance(60)
+    world.run(entry)
+    sync = world.config(entry).syncs[0]
+    assert any(link.books_id == books_id for link in world.state.links(sync.label)), "pushed and linked"
+    world.advance(60)
+    assert not world.run(entry).writes(), "IDEMPOTENT"
+    snapshot = world.snapshot()
+    return {"record": strip_volatile(snapshot.contacts[books_id]), **canonical(snapshot)}
+
+
+@pytest.mark.parametrize("case", list(OUTSIDE_THE_VIEW))
+def test_a_run_killed_after_pushing_a_record_outside_the_view_ends_as_one_uninterrupted_run(
+    world: World, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """The resumed run adopts the CRM record the lost insert made: that record is outside the view, so
+    the adopting run itself must write back to Books what the push implies, as the uninterrupted run
+    did (company_name from the name; for a contact, the name and primary person CRM split it into)."""
+    resumed = _push_outside_the_view(world, case, monkeypatch)
+    for other in make_world():
+        uninterrupted = _push_outside_the_view(other, case, None)
+        assert resumed.pop("record") == uninterrupted.pop("record")
+        assert resumed == uninterrupted
