@@ -25,7 +25,8 @@ from bench._common import print_machine
 from conformance import reference
 from conformance.adapters import PythonAdapter
 from conformance.profiles import PROFILES
-from conformance.runner import GROUPS, open_harness
+from conformance.runner import GROUPS
+from conformance.session import open_harness
 from conformance.suite import KINDS, run_suite
 
 

@@ -19,8 +19,9 @@ from typing import Any
 from conformance.adapters import adapter_for
 from conformance.profiles import PROFILES, get_profile
 from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
-from conformance.runner import GROUPS, describe_runs, open_harness
+from conformance.runner import GROUPS
 from conformance.scenarios import Scenario
+from conformance.session import describe_runs, open_harness
 from conformance.suite import KINDS, run_suite
 
 #: After a failure, run the same group and module sync again with the failing ids set aside, to

@@ -69,7 +69,7 @@ class Conformance:
 def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
     from conformance.adapters import adapter_for
     from conformance.profiles import get_profile
-    from conformance.runner import open_harness
+    from conformance.session import open_harness
 
     config = request.config
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")

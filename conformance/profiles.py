@@ -3,7 +3,8 @@
 Every group runs once per module sync (customers from accounts, from contacts, from accounts and
 contacts with and without unassociated contacts, vendors, items), so even a small profile covers
 all six. A scenario's cost is its runs: ``first_sync`` one, ``lifecycle`` three, ``faults`` four,
-``resume`` three.
+``resume`` three; a ``stateful`` story two per sync (its twin's and its main world's), and it
+takes up to ``steps`` steps (a sync at least every fifth).
 
 - ``quick``: a developer's loop; the whole harness against the reference in a few minutes on two
   cores. Derandomized: the same scenarios every time.
@@ -14,7 +15,7 @@ all six. A scenario's cost is its runs: ``first_sync`` one, ``lifecycle`` three,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
@@ -28,6 +29,8 @@ class Profile:
     shrink_seconds: float = 60.0
     #: A fixed seed makes a profile derandomized and keeps its scenarios when the harness's code changes.
     seed: int | None = None
+    #: The most steps one stateful story takes.
+    steps: int = 20
 
     def settings(self, group: str) -> settings:
         return settings(
@@ -40,21 +43,31 @@ class Profile:
             verbosity=Verbosity.quiet,
             phases=(Phase.explicit, Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
+            stateful_step_count=self.steps,
         )
 
 
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
-        "ci", {"first_sync": 2, "lifecycle": 1, "faults": 1, "resume": 1}, shrink_seconds=20, seed=1
+        "ci",
+        {"first_sync": 2, "lifecycle": 1, "faults": 1, "resume": 1, "stateful": 1},
+        shrink_seconds=20,
+        seed=1,
+        steps=12,
     ),
     "quick": Profile(
-        "quick", {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3}, shrink_seconds=60, seed=2026
+        "quick",
+        {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3, "stateful": 6},
+        shrink_seconds=60,
+        seed=2026,
+        steps=30,
     ),
     "thorough": Profile(
         "thorough",
-        {"first_sync": 150, "lifecycle": 80, "faults": 30, "resume": 30},
+        {"first_sync": 150, "lifecycle": 80, "faults": 30, "resume": 30, "stateful": 30},
         derandomize=False,
         shrink_seconds=300,
+        steps=50,
     ),
 }
 
@@ -66,4 +79,4 @@ def get_profile(name: str, *, seed: int | None = None) -> Profile:
         raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
     if seed is None:
         return profile
-    return Profile(profile.name, profile.examples, profile.derandomize, profile.shrink_seconds, seed)
+    return replace(profile, seed=seed)

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.observe import RecordDiff, Violation
-from conformance.runner import Outcome, describe_runs
+from conformance.session import Outcome, describe_runs
 
 MAX_ROWS = 14
 WIDTH = 34

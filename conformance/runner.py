@@ -9,145 +9,27 @@
 - ``resume``: the same world twice, once with the first run killed after N writes and run again;
   it must end where one uninterrupted run ends (RESUMABLE).
 
-A ``Harness`` is a running simulator (in-process, or a uvicorn thread on 127.0.0.1 for the
-command route), a syncer adapter and a work directory.
+- ``stateful``: edits, clock moves, faults, kills and syncs interleaved, every sync checked
+  (``conformance/stateful.py``); its scenario carries the steps, played back here.
+
+The harness and a scenario's session live in ``conformance/session.py``.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import httpx
 from hypothesis import strategies as st
 
-from conformance.adapters import CommandAdapter, KillSwitch, PythonAdapter
-from conformance.contract import SyncShape
-from conformance.invariants import (
-    INVARIANTS,
-    RUN_FAILED,
-    CheckReport,
-    check_run,
-    compare_worlds,
-    keys_overflow,
-)
-from conformance.observe import RunObservation, RunOutcome, Violation
-from conformance.oracle import Pairs, Plan, plan_run
+from conformance.adapters import KillSwitch
+from conformance.invariants import INVARIANTS, RUN_FAILED, check_run, compare_worlds, keys_overflow
+from conformance.observe import Violation
 from conformance.scenarios import Scenario, scenarios
-from conformance.world import PAUSE, World
-from simulator.clock import Clock
-from simulator.tenants import Simulator
-from simulator.testing import InProcessTransport, in_process, serve_in_thread
-
-Adapter = PythonAdapter | CommandAdapter
-
-
-@dataclass
-class Harness:
-    sim: Simulator
-    base_url: str
-    transport: httpx.BaseTransport
-    adapter: Adapter
-    workroot: Path
-
-    def world(self, scenario: Scenario) -> World:
-        return World(
-            self.sim, scenario, base_url=self.base_url, workdir=self.workroot, transport=self.transport
-        )
-
-
-@contextmanager
-def open_harness(
-    adapter: Adapter, *, served: bool | None = None, workroot: Path | None = None
-) -> Iterator[Harness]:
-    """A simulator for ``adapter``: the command route always gets a real server on 127.0.0.1; the
-    Python route runs in-process unless ``served``."""
-    served = adapter.route == "command" if served is None else served
-    if adapter.route == "command" and not served:
-        raise ValueError("a command-route syncer needs a served simulator")
-    sim = Simulator(clock=Clock(start=datetime.now(UTC).replace(microsecond=0), frozen=True), seed=7)
-    with ExitStack() as stack:
-        root = workroot or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zohosim-conform-")))
-        root.mkdir(parents=True, exist_ok=True)
-        if served:
-            running = stack.enter_context(serve_in_thread(sim))
-            transport: httpx.BaseTransport = stack.enter_context(httpx.HTTPTransport())
-        else:
-            running = stack.enter_context(in_process(sim))
-            transport = stack.enter_context(InProcessTransport(running.app))
-        yield Harness(sim, running.base_url, transport, adapter, root)
-
-
-# ---- one scenario ----------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    group: str
-    scenario: Scenario
-    report: CheckReport
-    runs: list[tuple[str, RunOutcome]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    workdirs: list[Path] = field(default_factory=list)
-
-    def failed(self, ignore: tuple[str, ...] = ()) -> list[Violation]:
-        return self.report.failed(ignore)
-
-
-class Session:
-    """One scenario's worlds and runs."""
-
-    def __init__(self, harness: Harness, scenario: Scenario, group: str) -> None:
-        self.harness = harness
-        self.scenario = scenario
-        self.outcome = Outcome(group, scenario, CheckReport())
-        self.worlds: list[World] = []
-        self.shape = SyncShape(scenario.sync.entry({"view": "0", "contact_view": "0"}))
-
-    def world(self) -> World:
-        world = self.harness.world(self.scenario).build()
-        self.worlds.append(world)
-        self.outcome.workdirs.append(world.workdir)
-        self.shape = SyncShape(world.entry())
-        return world
-
-    def run(self, world: World, label: str, *, kill: KillSwitch | None = None) -> RunObservation:
-        world.keep_up_with_wall()
-        before, in_view = world.snapshot(), world.in_view()
-        position = world.log_position()
-        outcome = self.harness.adapter.run(world.endpoints(), kill=kill)
-        self.outcome.runs.append((label, outcome))
-        return RunObservation(before, world.snapshot(), world.requests_since(position), in_view, outcome)
-
-    def plan(self, obs: RunObservation, index: int, previous: Plan | None, **flags: bool) -> Plan:
-        return plan_run(
-            index=index,
-            shape=self.shape,
-            allow_duplicate_names=self.scenario.allow_duplicate_names,
-            obs=obs,
-            previous=previous.after if previous else None,
-            pairs_before=previous.pairs if previous else Pairs(),
-            **flags,
-        )
-
-    def record_failures_expected(self, obs: RunObservation) -> bool:
-        """Whether the contract expects record-level failures in this first run (Books refusing a
-        clone with 3062), after which a syncer may end its run with a failure status."""
-        plan = self.plan(obs, 1, None)
-        return any(e.action in ("clone-refused", "unsure") for e in plan.expectations)
-
-    def close(self) -> None:
-        keep = bool(self.outcome.failed())
-        for world in self.worlds:
-            world.close(keep_files=keep)
-
+from conformance.session import Harness, Outcome, Session
+from conformance.stateful import MOST_EDITS, play
+from conformance.world import PAUSE
 
 SINGLE_RUN_FIRST = tuple(
     i for i in INVARIANTS if i not in ("IDEMPOTENT", "INCREMENTAL", "CONVERGE", "FAULT-TOLERANT", "RESUMABLE")
@@ -189,7 +71,7 @@ def faults(session: Session) -> None:
         for rule in rules:
             sim.faults.remove(rule.rule_id)
     fired = [(spec, rule) for spec, rule in zip(session.scenario.faults, rules, strict=True) if rule.fired]
-    session.outcome.notes.append("faults fired: " + (", ".join(_fault_label(s) for s, _ in fired) or "none"))
+    session.outcome.notes.append("faults fired: " + (", ".join(s.describe() for s, _ in fired) or "none"))
     faulty.advance(PAUSE)
     faulty_2 = session.run(faulty, "run 2, faults gone")
     tolerated = session.record_failures_expected(clean_1)
@@ -283,15 +165,6 @@ def resume(session: Session) -> None:
     report.add("RESUMABLE", (first.outcome.killed or switch.fired, found))
 
 
-def _fault_label(spec: Any) -> str:
-    what = (
-        f"error {spec.status}"
-        if spec.effect == "error"
-        else ("drop (write applied)" if spec.apply_write else "drop (write not applied)")
-    )
-    return f"{what} on the {spec.service} {spec.method} #{spec.nth}"
-
-
 @dataclass(frozen=True)
 class Group:
     name: str
@@ -332,6 +205,13 @@ GROUPS: dict[str, Group] = {
             lambda kind=None: scenarios(kind=kind, kill=True),
             resume,
         ),
+        Group(
+            "stateful",
+            "edits, clock moves, faults, kills and syncs interleaved",
+            INVARIANTS,
+            lambda kind=None: scenarios(kind=kind, edits=True, most_edits=MOST_EDITS),
+            play,
+        ),
     )
 }
 
@@ -345,11 +225,3 @@ def run_scenario(harness: Harness, group: str, scenario: Scenario) -> Outcome:
         session.outcome.seconds = time.perf_counter() - started
         session.close()
     return session.outcome
-
-
-def describe_runs(outcome: Outcome) -> list[str]:
-    lines = []
-    for label, run in outcome.runs:
-        state = "ok" if run.ok else ("killed" if run.killed else "FAILED")
-        lines.append(f"{label}: {state} in {run.seconds:.2f} s")
-    return lines

@@ -144,10 +144,47 @@ class FaultSpec:
             rule["apply_write"] = self.apply_write
         return rule
 
+    def describe(self) -> str:
+        what = (
+            f"error {self.status}"
+            if self.effect == "error"
+            else ("drop (write applied)" if self.apply_write else "drop (write not applied)")
+        )
+        return f"{what} on the {self.service} {self.method} #{self.nth}"
+
     @property
     def loses_a_create_reply(self) -> bool:
         """A dropped reply to a POST: the syncer cannot know whether the record was created."""
         return self.effect == "drop" and self.method == "POST"
+
+
+@dataclass
+class Step:
+    """One step of the stateful suite (``conformance/stateful.py``), in the order it was taken.
+
+    - ``sync``: a sync run, checked;
+    - ``edit``: the next unused edit of ``side`` (crm | books) from the scenario's edits;
+    - ``advance``: the clock moves ``seconds``;
+    - ``fault``: ``fault`` fires during the next sync (its tenant only);
+    - ``kill``: the next sync dies after write ``after`` (counted modulo the writes it makes).
+    """
+
+    op: str
+    side: str | None = None
+    seconds: int = 0
+    fault: FaultSpec | None = None
+    after: int = 0
+
+    def describe(self) -> str:
+        if self.op == "edit":
+            return f"edit {self.side}"
+        if self.op == "advance":
+            return f"advance {self.seconds} s"
+        if self.op == "fault" and self.fault is not None:
+            return f"fault ({self.fault.describe()})"
+        if self.op == "kill":
+            return f"kill after write {self.after}"
+        return self.op
 
 
 @dataclass
@@ -159,6 +196,7 @@ class Scenario:
     edits: list[Edit] = field(default_factory=list)
     faults: list[FaultSpec] = field(default_factory=list)
     kill_after: int = 1
+    steps: list[Step] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -186,6 +224,7 @@ class Scenario:
             edits=[Edit(**{**e, "record": seed(e.get("record"))}) for e in data.get("edits", [])],
             faults=[FaultSpec(**f) for f in data.get("faults", [])],
             kill_after=data.get("kill_after", 1),
+            steps=[_step(raw) for raw in data.get("steps", [])],
         )
 
     @classmethod
@@ -202,7 +241,15 @@ class Scenario:
             books[record.kind] = books.get(record.kind, 0) + 1
         bk = ", ".join(f"{n} {k}s" for k, n in books.items()) or "no Books records"
         dup = "" if self.allow_duplicate_names else "; Books refuses duplicate names"
-        return f"{self.sync.describe()}; CRM: {crm}; Books: {bk}{dup}; {len(self.edits)} edits"
+        text = f"{self.sync.describe()}; CRM: {crm}; Books: {bk}{dup}; {len(self.edits)} edits"
+        if self.steps:
+            text += "; steps: " + ", ".join(step.describe() for step in self.steps)
+        return text
+
+
+def _step(raw: dict[str, Any]) -> Step:
+    fault = raw.get("fault")
+    return Step(**{**raw, "fault": FaultSpec(**fault) if fault else None})
 
 
 # ---- pools ---------------------------------------------------------------------------------------
@@ -493,6 +540,7 @@ def scenarios(
     edits: bool = False,
     faults: bool = False,
     kill: bool = False,
+    most_edits: int = 5,
 ) -> Scenario:
     """A scenario for one module sync (``kind``, one of ``SYNC_KINDS``; drawn when None)."""
     sync = draw(sync_specs(kind))
@@ -515,7 +563,7 @@ def scenarios(
     books = _books_seeds(draw, crm, names, skus, allow_dup=allow_dup)
     scenario = Scenario(sync=sync, crm=crm, books=books, allow_duplicate_names=allow_dup)
     if edits:
-        scenario.edits = draw(_edits(scenario, names, skus))
+        scenario.edits = draw(_edits(scenario, names, skus, most_edits))
     if faults:
         scenario.faults = draw(st.lists(fault_specs(), min_size=1, max_size=3))
     if kill:
@@ -674,14 +722,14 @@ EDITABLE_BOOKS["vendor"] = EDITABLE_BOOKS["customer"]
 
 
 @st.composite
-def _edits(draw: st.DrawFn, scenario: Scenario, names: _Names, skus: _Names) -> list[Edit]:
+def _edits(draw: st.DrawFn, scenario: Scenario, names: _Names, skus: _Names, most: int) -> list[Edit]:
     edits: list[Edit] = []
     crm = list(scenario.crm)
     created = {"Accounts": 0, "Contacts": 0, "Vendors": 0, "Products": 0}
     stranger_keys = {fold(s) for s in STRANGER_NAMES}
     synced = synced_modules(scenario.sync)
     twinned: set[str] = set()
-    for _ in range(draw(st.integers(1, 5))):
+    for _ in range(draw(st.integers(1, most))):
         what = draw(
             st.sampled_from(
                 [

@@ -14,10 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hypothesis import given, seed
+from hypothesis.errors import Flaky
 
 from conformance.profiles import Profile
-from conformance.runner import GROUPS, Harness, Outcome, run_scenario
+from conformance.runner import GROUPS, run_scenario
 from conformance.scenarios import KIND_NAMES, Scenario
+from conformance.session import Harness, Outcome
+from conformance.stateful import stateful_test
 
 KINDS = tuple(KIND_NAMES)
 
@@ -49,6 +52,54 @@ def _fail(outcome: Outcome) -> None:
     raise _Failed(outcome)
 
 
+class _Search:
+    """What one suite remembers while Hypothesis searches: failing scenarios (keyed by their JSON,
+    so that replaying one costs nothing) and the shrink budget, started by the first failure."""
+
+    def __init__(
+        self,
+        result: SuiteResult,
+        profile: Profile,
+        ignored: tuple[str, ...],
+        on_outcome: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.result, self.profile, self.ignored, self.on_outcome = result, profile, ignored, on_outcome
+        self.failing: dict[str, Outcome] = {}
+        self.shrink_started: float | None = None
+        self.latest: Outcome | None = None  # Hypothesis tries ever smaller failures: the smallest
+
+    def known_failure(self, key: str) -> None:
+        if key in self.failing:
+            _fail(self.failing[key])
+
+    def spent(self) -> bool:
+        """The shrink budget is spent: keep the smallest failure found so far."""
+        started = self.shrink_started
+        return started is not None and time.monotonic() - started > self.profile.shrink_seconds
+
+    def stop_if_spent(self) -> None:
+        """The stateful suite's way to end a spent shrink: every candidate fails at once with the
+        smallest failure found, so that Hypothesis's shrinking ends in a few quick tries (the
+        candidates cost a story each, not a draw)."""
+        if self.spent() and self.latest is not None:
+            _fail(self.latest)
+
+    def count(self, outcome: Outcome) -> None:
+        if not self.failing:
+            self.result.examples += 1
+            self.result.runs += len(outcome.runs)
+            self.result.exercised.update(outcome.report.exercised)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def judge(self, key: str, outcome: Outcome) -> None:
+        if outcome.failed(self.ignored):
+            self.failing[key] = self.latest = outcome
+            if self.shrink_started is None:
+                self.shrink_started = time.monotonic()
+            _fail(outcome)
+
+
 def run_suite(
     harness: Harness,
     group: str,
@@ -59,38 +110,35 @@ def run_suite(
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> SuiteResult:
     """Run one group for one module sync (``kind``, a name from ``KINDS``)."""
-    ignored = tuple(ignore)
     result = SuiteResult(group, kind)
-    failing: dict[str, Outcome] = {}
-    shrink_started: list[float] = []
+    search = _Search(result, profile, tuple(ignore), on_outcome)
     started = time.perf_counter()
 
     def body(scenario: Scenario) -> None:
-        text = scenario.dumps()
-        if text in failing:
-            _fail(failing[text])
-        if shrink_started and time.monotonic() - shrink_started[0] > profile.shrink_seconds:
-            return  # the shrink budget is spent: keep the smallest failure found so far
+        key = scenario.dumps()
+        search.known_failure(key)
+        if search.spent():
+            return
         outcome = run_scenario(harness, group, scenario)
-        if not failing:
-            result.examples += 1
-            result.runs += len(outcome.runs)
-            result.exercised.update(outcome.report.exercised)
-        if on_outcome is not None:
-            on_outcome(outcome)
-        if outcome.failed(ignored):
-            failing[text] = outcome
-            if not shrink_started:
-                shrink_started.append(time.monotonic())
-            _fail(outcome)
+        search.count(outcome)
+        search.judge(key, outcome)
 
-    test = profile.settings(group)(given(GROUPS[group].strategy(KIND_NAMES[kind]))(body))
-    if profile.seed is not None:
-        test = seed(profile.seed)(test)
+    if group == "stateful":
+        test = stateful_test(harness, KIND_NAMES[kind], profile, search)
+    else:
+        test = profile.settings(group)(given(GROUPS[group].strategy(KIND_NAMES[kind]))(body))
+        if profile.seed is not None:
+            test = seed(profile.seed)(test)
     try:
         test()
     except _Failed as failed:
         result.failure = failed.outcome
+    except Flaky:
+        if search.latest is None:
+            raise
+        # ``stop_if_spent`` changed how a seen example behaves: Hypothesis calls that flaky. The
+        # smallest failure found stands.
+        result.failure = search.latest
     except Exception as error:  # a harness error: report it, do not hide it
         result.error = error
     result.seconds = time.perf_counter() - started

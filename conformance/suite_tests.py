@@ -47,6 +47,12 @@ def test_resume(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
     _check(zohosim_conformance, "resume", zohosim_kind)
 
 
+def test_stateful(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """Edits on both sides, clock moves, faults, kills and syncs interleaved (a Hypothesis state
+    machine); the invariants checked after every sync."""
+    _check(zohosim_conformance, "stateful", zohosim_kind)
+
+
 def test_replay(zohosim_conformance: Conformance) -> None:
     """``--zohosim-replay=FILE``: one saved scenario through its group."""
     from conformance.cli import load_replay

@@ -211,11 +211,15 @@ class World:
         skipped, noted in ``skipped_edits``, when the CRM record has no pair)."""
         for edit in self.scenario.edits:
             self.advance(1)
-            if edit.side == "crm":
-                self._crm_edit(edit)
-            else:
-                self._books_edit(edit, paired)
+            self.apply_edit(edit, paired)
         self.advance(PAUSE)
+
+    def apply_edit(self, edit: Edit, paired: dict[tuple[str, str], str]) -> None:
+        """One edit, at the clock's current time (see ``apply_edits`` for ``paired``)."""
+        if edit.side == "crm":
+            self._crm_edit(edit)
+        else:
+            self._books_edit(edit, paired)
 
     def _crm_edit(self, edit: Edit) -> None:
         if edit.op == "create":
@@ -235,7 +239,8 @@ class World:
             return
         target = str(edit.target)
         if target.startswith("pair:"):
-            books_id = paired.get(self.crm_ids[target.removeprefix("pair:")])
+            crm = self.crm_ids.get(target.removeprefix("pair:"))  # None: its CRM create is still to come
+            books_id = paired.get(crm) if crm else None
         else:
             books_id = self.books_ids.get(target)
         if books_id is None:

@@ -14,8 +14,8 @@ from conformance.adapters import PythonAdapter
 from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.mutants import MUTANTS
 from conformance.profiles import Profile
-from conformance.runner import Harness, Outcome, open_harness
 from conformance.scenarios import FaultSpec
+from conformance.session import Harness, Outcome, open_harness
 from conformance.suite import replay, run_suite
 
 ACCOUNTS, VENDORS, ITEMS = "customers-accounts", "vendors", "items"
@@ -32,8 +32,6 @@ PLANS: dict[str, tuple[str, tuple[str, ...], int]] = {
     "last_mapped_wins_on_push": ("first_sync", (ACCOUNTS, VENDORS), 40),
     "rewrites_linked": ("lifecycle", (VENDORS, ACCOUNTS), 4),
     "retries_lost_create": ("faults", (VENDORS, ACCOUNTS), 3),
-    # accounts first: vendors' first killing scenario (a view, both ways) is one the reference fails
-    # too (conformance/findings/reference-RESUMABLE-push-outside-view.json)
     "forgets_intents": ("resume", (ACCOUNTS, VENDORS), 4),
     "checkpoint_ahead": ("lifecycle", (VENDORS, ACCOUNTS), 4),
     "deletes_unlinked": ("first_sync", (VENDORS, ACCOUNTS), 12),

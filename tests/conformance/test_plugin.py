@@ -29,10 +29,10 @@ def test_the_suites_run_against_a_python_syncer(tmp_path: Path) -> None:
         "--zohosim-syncer=conformance.reference:factory",
         "--zohosim-profile=ci",
         "--zohosim-kinds=vendors,items",
-        "--zohosim-groups=first_sync,lifecycle",
+        "--zohosim-groups=first_sync,lifecycle,stateful",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_a_broken_syncer_fails_with_a_report(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ import pytest
 from conformance.adapters import CommandAdapter, PythonAdapter
 from conformance.profiles import Profile, get_profile
 from conformance.report import failure_report
-from conformance.runner import GROUPS, Harness, open_harness
+from conformance.runner import GROUPS
+from conformance.session import Harness, open_harness
 from conformance.suite import KINDS, replay, run_suite
 
 REFERENCE_CLI = f'{shlex.quote(sys.executable)} -m simulator sync --config "$ZOHOSIM_CONFIG" --quiet'
