@@ -6,6 +6,9 @@
 - ``adapters``: the syncer under test (a Python factory, or a command in any language);
 - ``contract``, ``oracle``, ``invariants``: the contract's reading of records, what a run must do,
   and one check per invariant id;
+- ``session``: a harness (simulator, adapter) and one scenario's worlds and observed runs;
 - ``runner``, ``suite``, ``profiles``: the invariant groups, run as Hypothesis tests;
+- ``stateful``: the state machine that interleaves edits, clock moves, faults, kills and syncs;
+- ``mutants``: broken syncers that prove the checks can fail;
 - ``report``, ``cli``, ``plugin``: failure reports, ``zohosim conform`` and the pytest plugin.
 """

@@ -57,17 +57,17 @@ PROFILES: dict[str, Profile] = {
     ),
     "quick": Profile(
         "quick",
-        {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3, "stateful": 6},
+        {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3, "stateful": 3},
         shrink_seconds=60,
         seed=2026,
-        steps=30,
+        steps=16,
     ),
     "thorough": Profile(
         "thorough",
         {"first_sync": 150, "lifecycle": 80, "faults": 30, "resume": 30, "stateful": 30},
         derandomize=False,
         shrink_seconds=300,
-        steps=50,
+        steps=30,
     ),
 }
 
