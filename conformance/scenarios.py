@@ -340,9 +340,10 @@ MAP_CHOICES: dict[str, dict[str, list[str]]] = {
     "Products": {
         "rate": ["Unit_Price"],
         "sku": ["Product_Code"],
-        # Product_Code is the SKU, a match key: mapping a second Books field onto it can make two CRM
-        # products share a SKU (see the README section); Product_Name is the mandatory-first case.
-        "description": ["Description", "Product_Name"],
+        # Product_Name is the mandatory-first case. Product_Code is the SKU, a match key: with
+        # description mapped from it too (and first), a push writes Product_Code from the
+        # description, so the duplicate check must use the key the push writes (NO-CRM-DUPLICATE).
+        "description": ["Description", "Product_Name", "Product_Code"],
         "status": ["Product_Active"],
     },
 }
