@@ -42,11 +42,14 @@ class Store:
         """Persist ``document`` as ``owner``/``part``, writing only what changed since last time."""
         meta, entities = split(document)
         old_meta, old_entities = self._known.get((owner, part), (b"", {}))
+        reordered = _reordered(old_entities, entities)
         with self._transaction() as db:
             if meta != old_meta:
                 db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (owner, part, meta))
             for (collection, entity_id), doc in entities.items():
-                if old_entities.get((collection, entity_id)) != doc:
+                if collection in reordered:
+                    self._write_entity(db, owner, part, collection, entity_id, doc, renumber=True)
+                elif old_entities.get((collection, entity_id)) != doc:
                     self._write_entity(db, owner, part, collection, entity_id, doc)
             for collection, entity_id in old_entities.keys() - entities.keys():
                 db.execute(
@@ -82,8 +85,24 @@ class Store:
         self._db.close()
 
     def _write_entity(
-        self, db: sqlite3.Connection, owner: str, part: str, collection: str, entity_id: str, doc: bytes
+        self,
+        db: sqlite3.Connection,
+        owner: str,
+        part: str,
+        collection: str,
+        entity_id: str,
+        doc: bytes,
+        *,
+        renumber: bool = False,
     ) -> None:
+        """Write one row; it keeps its place (``ord``) unless ``renumber`` moves it to the end."""
+        if renumber:
+            self._ord += 1
+            db.execute(
+                "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?)",
+                (owner, part, collection, entity_id, self._ord, doc),
+            )
+            return
         updated = db.execute(
             "UPDATE entities SET doc=? WHERE owner=? AND part=? AND collection=? AND entity_id=?",
             (doc, owner, part, collection, entity_id),
@@ -145,6 +164,30 @@ def join(meta: bytes, entities: dict[tuple[str, str], bytes]) -> dict[str, Any]:
         return value
 
     return walk(orjson.loads(meta))
+
+
+def _reordered(old: dict[tuple[str, str], bytes], new: dict[tuple[str, str], bytes]) -> set[str]:
+    """The collections whose new order the rows' places would not keep, so that they are renumbered.
+
+    A row keeps its place when rewritten and a new row goes last; that is the new order unless
+    rows came back in the middle (a snapshot restored, an import), or moved.
+    """
+    if old.keys() == new.keys() and list(old) == list(new):
+        return set()
+    rank = {key: n for n, key in enumerate(old)}
+    last: dict[str, int] = {}
+    added: set[str] = set()
+    reordered: set[str] = set()
+    for key in new:
+        collection = key[0]
+        place = rank.get(key)
+        if place is None:
+            added.add(collection)
+        elif collection in added or place < last.get(collection, -1):
+            reordered.add(collection)
+        else:
+            last[collection] = place
+    return reordered
 
 
 def _entity_key(value: Any) -> str | None:

@@ -120,6 +120,10 @@ class Simulator:
     faults: FaultInjector = field(init=False)
     request_log: RequestLog = field(default_factory=RequestLog)
     store: Store | None = None
+    #: Each tenant's snapshots as last written to the store (see ``_persist_snapshots``).
+    _stored_snapshots: dict[str, dict[str, Any]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(clock=self.clock, rng=random.Random(f"accounts:{self.seed}"))
@@ -143,6 +147,7 @@ class Simulator:
     def delete_tenant(self, tenant_id: str) -> None:
         del self.tenants[tenant_id]
         self.accounts.forget_tenant(tenant_id)
+        self._stored_snapshots.pop(tenant_id, None)
         if self.store is not None:
             self.store.forget(tenant_id)
 
@@ -192,6 +197,7 @@ _SERVER = "__server__"
 def attach_store(sim: Simulator, store: Store) -> bool:
     """Serve from ``store``: load what it holds (True), or start persisting into an empty one (False)."""
     sim.store = store
+    sim._stored_snapshots.clear()
     accounts = store.load(_SERVER, "accounts")
     if accounts is None:
         persist(sim)
@@ -200,14 +206,20 @@ def attach_store(sim: Simulator, store: Store) -> bool:
     _restore_clock(sim, store.load(_SERVER, "clock"))
     for owner in store.owners():
         if owner != _SERVER:
-            sim.tenants[owner] = _load_tenant(sim, store, owner)
+            tenant = sim.tenants[owner] = _load_tenant(sim, store, owner)
+            sim._stored_snapshots[owner] = dict(tenant.snapshots)
     return True
 
 
-def persist(
-    sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str, ...] = ("crm", "books")
-) -> None:
-    """Write through to the store (if any): the accounts server, the clock, and one tenant or all."""
+#: A tenant's store parts besides its "tenant" metadata: its CRM org, its Books org, its snapshots.
+PARTS = ("crm", "books", "snapshots")
+
+
+def persist(sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str, ...] = PARTS) -> None:
+    """Write through to the store (if any): the accounts server, the clock, and one tenant or all.
+
+    ``services`` names the tenant's parts to write (see ``PARTS``); an API write names its service.
+    """
     store = sim.store
     if store is None:
         return
@@ -216,7 +228,29 @@ def persist(
     for each in [tenant] if tenant else list(sim.tenants.values()):
         store.save(each.tenant_id, "tenant", _tenant_meta(each))
         for service in services:
-            store.save(each.tenant_id, service, getattr(each, service).to_json())
+            if service == "snapshots":
+                _persist_snapshots(sim, store, each)
+            else:
+                store.save(each.tenant_id, service, getattr(each, service).to_json())
+
+
+def _persist_snapshots(sim: Simulator, store: Store, tenant: Tenant) -> None:
+    """Write the tenant's snapshots, ``{name: export}``, unless they are the ones last written.
+
+    A snapshot is never changed once taken (taking one under the same name replaces it), so the
+    same names holding the same documents mean nothing changed; this saves splitting every
+    snapshot again on every control-plane write.
+    """
+    stored = sim._stored_snapshots.get(tenant.tenant_id)
+    current = tenant.snapshots
+    if (
+        stored is not None
+        and list(stored) == list(current)
+        and all(stored[name] is document for name, document in current.items())
+    ):
+        return
+    store.save(tenant.tenant_id, "snapshots", current)
+    sim._stored_snapshots[tenant.tenant_id] = dict(current)  # holds the documents: no id is reused
 
 
 def _tenant_meta(tenant: Tenant) -> dict[str, Any]:
@@ -241,6 +275,7 @@ def _load_tenant(sim: Simulator, store: Store, tenant_id: str) -> Tenant:
         books=BooksOrg.from_json(books, clock=sim.clock),
         client=sim.accounts.clients[meta["client_id"]],
         refresh_token=sim.accounts.refresh_tokens[meta["refresh_token"]],
+        snapshots=store.load(tenant_id, "snapshots") or {},  # none in a store from before they were kept
     )
     configure(tenant.crm_limits, meta["limits"]["crm"])
     configure(tenant.books_limits, meta["limits"]["books"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
@@ -120,3 +121,110 @@ def test_acknowledged_writes_survive_kill_9_during_a_write_load(tmp_path: Path) 
     finally:
         stop_server(process)
     assert len(acknowledged) >= 60
+
+
+def test_a_store_from_before_snapshots_were_kept_loads_with_none(tmp_path: Path) -> None:
+    sim = build_simulator(seed=9)
+    store = Store(tmp_path / "z.sqlite3")
+    attach_store(sim, store)
+    tenant = sim.create_tenant(sizes=Sizes(accounts=5, contacts=10, vendors=2, products=3))
+    persist(sim, services=("crm", "books"))  # what the previous version wrote: no "snapshots" part
+    assert store.load(tenant.tenant_id, "snapshots") is None
+    before = orjson.dumps(tenant.export_state())
+    store.close()
+
+    again = build_simulator(seed=9)
+    assert attach_store(again, Store(tmp_path / "z.sqlite3")) is True
+    restored = again.tenants[tenant.tenant_id]
+    assert restored.snapshots == {}
+    assert orjson.dumps(restored.export_state()) == before
+    restored.snapshots["later"] = restored.export_state()
+    persist(again)
+    assert again.store is not None and again.store.load(tenant.tenant_id, "snapshots") == {
+        "later": restored.export_state()
+    }
+
+
+def test_a_restored_state_comes_back_in_its_own_order(tmp_path: Path) -> None:
+    """Rows that come back in the middle (a restore) keep the restored order through a restart."""
+    sim = build_simulator(seed=9)
+    attach_store(sim, Store(tmp_path / "z.sqlite3"))
+    tenant = sim.create_tenant(sizes=Sizes(accounts=5, contacts=10, vendors=2, products=3))
+    persist(sim)
+    original = tenant.export_state()
+    fewer = orjson.loads(orjson.dumps(original))
+    del fewer["crm"]["records"]["Contacts"][1]
+    del fewer["books"]["contacts"][1]
+    tenant.import_state(fewer, clock=sim.clock)
+    persist(sim)
+    tenant.import_state(original, clock=sim.clock)
+    persist(sim)
+    assert sim.store is not None
+    sim.store.close()
+
+    again = build_simulator(seed=9)
+    attach_store(again, Store(tmp_path / "z.sqlite3"))
+    assert orjson.dumps(again.tenants[tenant.tenant_id].export_state()) == orjson.dumps(original)
+
+
+@pytest.mark.server
+def test_snapshots_survive_a_restart(tmp_path: Path) -> None:
+    args = ("--data-dir", str(tmp_path), "--clock", "frozen")
+    tenant = "/__zohosim/tenants/t1"
+
+    def restarted() -> tuple[subprocess.Popen[str], httpx.Client]:
+        process, base_url = start_server(*args)
+        return process, httpx.Client(base_url=base_url, timeout=10)
+
+    process, http = restarted()
+    try:
+        _, token = _token(http)
+        http.headers["Authorization"] = f"Zoho-oauthtoken {token}"
+        exports = {}
+        for name in ("first", "second"):
+            assert http.post(f"{tenant}/snapshots", json={"name": name}).status_code == 201
+            exports[name] = http.get(f"{tenant}/export").content
+            # change the data: a record deleted from the middle, one created, a Books setting flipped
+            page = http.get("/crm/v8/Accounts", params={"fields": "Account_Name", "per_page": 3}).json()
+            assert http.delete(f"/crm/v8/Accounts/{page['data'][1]['id']}").status_code == 200
+            created = http.post("/crm/v8/Accounts", json={"data": [{"Account_Name": f"After {name}"}]})
+            assert created.status_code == 201
+            setting = {"allow_duplicate_names": name == "second"}
+            assert http.put(f"{tenant}/books/settings", json=setting).status_code == 200
+        changed = http.get(f"{tenant}/export").content
+        assert len({changed, *exports.values()}) == 3
+    finally:
+        http.close()
+        stop_server(process)
+
+    process, http = restarted()
+    try:
+        assert http.get(f"{tenant}/export").content == changed
+        assert http.get(f"{tenant}/snapshots").json() == {"snapshots": ["first", "second"]}
+        assert http.post(f"{tenant}/snapshots/first/restore").status_code == 200
+        assert http.get(f"{tenant}/export").content == exports["first"]
+        assert http.post(f"{tenant}/snapshots/second/restore").status_code == 200
+        assert http.get(f"{tenant}/export").content == exports["second"]
+        assert http.delete(f"{tenant}/snapshots/first").status_code == 200
+    finally:
+        http.close()
+        stop_server(process)
+
+    process, http = restarted()
+    try:
+        assert http.get(f"{tenant}/export").content == exports["second"]  # the restore was persisted
+        assert http.get(f"{tenant}/snapshots").json() == {"snapshots": ["second"]}
+        assert http.post(f"{tenant}/snapshots/first/restore").status_code == 400
+        assert http.post(f"{tenant}/snapshots/second/restore").status_code == 200
+        assert http.get(f"{tenant}/export").content == exports["second"]
+        assert http.post(f"{tenant}/reset").status_code == 200
+    finally:
+        http.close()
+        stop_server(process)
+
+    process, http = restarted()
+    try:
+        assert http.get(f"{tenant}/snapshots").json() == {"snapshots": []}
+    finally:
+        http.close()
+        stop_server(process)
