@@ -53,12 +53,14 @@ def test_the_reference_passes_stories_of_every_module_sync(harness: Harness) -> 
     assert sum(len(story.runs) for story in stories) == 2 * syncs
 
 
-#: mutant -> (module sync, stories). Rules a single first sync cannot break.
+#: mutant -> (module sync, most stories). Rules a single first sync cannot break. The search stops
+#: at the first kill (within 8 stories on a quiet machine); the margin is for a busy one, where the
+#: virtual clock, kept up with the wall before each run, leaves other gaps between runs.
 KILLS = {
-    "rewrites_linked": ("vendors", 8),  # IDEMPOTENT
-    "checkpoint_ahead": ("vendors", 8),  # INCREMENTAL
-    "forgets_intents": ("vendors", 8),  # RESUMABLE
-    "pushes_crm_duplicates": ("customers-accounts", 8),  # NO-CRM-DUPLICATE
+    "rewrites_linked": ("vendors", 24),  # IDEMPOTENT
+    "checkpoint_ahead": ("vendors", 24),  # INCREMENTAL
+    "forgets_intents": ("vendors", 24),  # RESUMABLE
+    "pushes_crm_duplicates": ("customers-accounts", 24),  # NO-CRM-DUPLICATE
 }
 
 
