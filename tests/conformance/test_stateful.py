@@ -53,27 +53,33 @@ def test_the_reference_passes_stories_of_every_module_sync(harness: Harness) -> 
     assert sum(len(story.runs) for story in stories) == 2 * syncs
 
 
-#: mutant -> (module sync, most stories). Rules a single first sync cannot break. The search stops
-#: at the first kill (within 8 stories on a quiet machine); the margin is for a busy one, where the
-#: virtual clock, kept up with the wall before each run, leaves other gaps between runs.
+#: mutant -> module sync. Rules a single first sync cannot break.
 KILLS = {
-    "rewrites_linked": ("vendors", 24),  # IDEMPOTENT
-    "checkpoint_ahead": ("vendors", 24),  # INCREMENTAL
-    "forgets_intents": ("vendors", 24),  # RESUMABLE
-    "pushes_crm_duplicates": ("customers-accounts", 24),  # NO-CRM-DUPLICATE
+    "rewrites_linked": "vendors",  # IDEMPOTENT
+    "checkpoint_ahead": "vendors",  # INCREMENTAL
+    "forgets_intents": "vendors",  # RESUMABLE
+    "pushes_crm_duplicates": "customers-accounts",  # NO-CRM-DUPLICATE
 }
+#: The search tries these seeds in turn, 16 stories each, and stops at the first kill. More than
+#: one, because Hypothesis also draws constants found in the local modules loaded, so a seed's
+#: stories change with what the process imported (``pytest tests/conformance`` or all of ``tests``).
+SEEDS = (11, 12, 13, 14)
 
 
 @pytest.mark.parametrize("name", sorted(KILLS))
 def test_a_story_kills_the_mutant_under_its_invariant(harness: Harness, mutant: None, name: str) -> None:
-    kind, stories = KILLS[name]
     expected = MUTANTS[name][1]
     others = [i for i in (*INVARIANTS, RUN_FAILED) if i != expected]
     harness.adapter = PythonAdapter(f"conformance.mutants:{name}")
-    profile = Profile("t", {"stateful": stories}, seed=11, shrink_seconds=3, steps=20)
-    result = run_suite(harness, "stateful", kind, profile, ignore=others)
-    assert result.error is None, repr(result.error)
-    assert result.failure is not None, f"{name} passed {result.examples} stories"
+    tried = 0
+    for seed in SEEDS:
+        profile = Profile("t", {"stateful": 16}, seed=seed, shrink_seconds=3, steps=20)
+        result = run_suite(harness, "stateful", KILLS[name], profile, ignore=others)
+        assert result.error is None, repr(result.error)
+        tried += result.examples
+        if result.failure is not None:
+            break
+    assert result.failure is not None, f"{name} passed {tried} stories"
     story = result.failure.scenario
     assert expected in {v.invariant for v in result.failure.failed()}
     # the story replays: it fails the mutant again, and the reference passes it
