@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.clock import DEFAULT_START, Clock, parse_datetime
-from simulator.http import listen
-from simulator.tenants import Simulator, Sizes, Tenant, persist
+
+if TYPE_CHECKING:
+    from simulator.tenants import Simulator, Tenant
+
+#: Subcommands other packages define: name -> the module whose ``add_parser`` adds it.
+PLUGGED = {"sync": "syncer.cli", "conform": "conformance.cli"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(only=argv[0] if argv and argv[0] in ("serve", *PLUGGED) else None)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
@@ -23,11 +30,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return args.run(args)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, only: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand, or ``only`` the one being run: a run imports what it needs and no more
+    (``zohosim sync``, run once per sync by a conformance command route, skips the simulator's
+    seeding and Hypothesis)."""
     parser = argparse.ArgumentParser(
         prog="zohosim", description="A local, stateful simulator of Zoho CRM v8 and Zoho Books v3."
     )
     commands = parser.add_subparsers(title="commands")
+    if only in (None, "serve"):
+        _add_serve(commands)
+    for name, module in PLUGGED.items():
+        if only in (None, name):
+            importlib.import_module(module).add_parser(commands)
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from simulator.tenants import Sizes
+
     serve = commands.add_parser("serve", help="run the simulator (accounts, CRM, Books and control plane)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
@@ -61,13 +82,6 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
     )
     serve.set_defaults(run=_serve)
-    from syncer.cli import add_parser as add_sync
-
-    add_sync(commands)
-    from conformance.cli import add_parser as add_conform
-
-    add_conform(commands)
-    return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -75,6 +89,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from simulator.app import create_app
     from simulator.gate import quiet_dropped_connections
+    from simulator.http import listen
+    from simulator.tenants import Simulator, Sizes, persist
 
     start = args.clock_start or (DEFAULT_START if args.clock == "frozen" else None)
     sim = Simulator(clock=Clock(start=start, frozen=args.clock == "frozen"), seed=args.seed)
