@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -172,12 +173,17 @@ def test_snapshots_survive_a_restart(tmp_path: Path) -> None:
     args = ("--data-dir", str(tmp_path), "--clock", "frozen")
     tenant = "/__zohosim/tenants/t1"
 
-    def restarted() -> tuple[subprocess.Popen[str], httpx.Client]:
+    @contextmanager
+    def served() -> Iterator[httpx.Client]:
+        """``zohosim serve`` on the same data dir, stopped (cleanly) when the block ends."""
         process, base_url = start_server(*args)
-        return process, httpx.Client(base_url=base_url, timeout=10)
+        try:
+            with httpx.Client(base_url=base_url, timeout=10) as http:
+                yield http
+        finally:
+            stop_server(process)
 
-    process, http = restarted()
-    try:
+    with served() as http:
         _, token = _token(http)
         http.headers["Authorization"] = f"Zoho-oauthtoken {token}"
         exports = {}
@@ -193,12 +199,8 @@ def test_snapshots_survive_a_restart(tmp_path: Path) -> None:
             assert http.put(f"{tenant}/books/settings", json=setting).status_code == 200
         changed = http.get(f"{tenant}/export").content
         assert len({changed, *exports.values()}) == 3
-    finally:
-        http.close()
-        stop_server(process)
 
-    process, http = restarted()
-    try:
+    with served() as http:
         assert http.get(f"{tenant}/export").content == changed
         assert http.get(f"{tenant}/snapshots").json() == {"snapshots": ["first", "second"]}
         assert http.post(f"{tenant}/snapshots/first/restore").status_code == 200
@@ -206,25 +208,14 @@ def test_snapshots_survive_a_restart(tmp_path: Path) -> None:
         assert http.post(f"{tenant}/snapshots/second/restore").status_code == 200
         assert http.get(f"{tenant}/export").content == exports["second"]
         assert http.delete(f"{tenant}/snapshots/first").status_code == 200
-    finally:
-        http.close()
-        stop_server(process)
 
-    process, http = restarted()
-    try:
+    with served() as http:
         assert http.get(f"{tenant}/export").content == exports["second"]  # the restore was persisted
         assert http.get(f"{tenant}/snapshots").json() == {"snapshots": ["second"]}
         assert http.post(f"{tenant}/snapshots/first/restore").status_code == 400
         assert http.post(f"{tenant}/snapshots/second/restore").status_code == 200
         assert http.get(f"{tenant}/export").content == exports["second"]
         assert http.post(f"{tenant}/reset").status_code == 200
-    finally:
-        http.close()
-        stop_server(process)
 
-    process, http = restarted()
-    try:
+    with served() as http:
         assert http.get(f"{tenant}/snapshots").json() == {"snapshots": []}
-    finally:
-        http.close()
-        stop_server(process)
