@@ -653,10 +653,14 @@ def _twin_item(draw: st.DrawFn, product: CrmSeed, name: str, skus: _Names) -> tu
     return name, draw(st.sampled_from(["", skus.take(SKUS)]))
 
 
-def fault_specs() -> st.SearchStrategy[FaultSpec]:
+def fault_specs(
+    *, methods: tuple[str, ...] = ("GET", "POST", "PUT"), most_nth: int = 4
+) -> st.SearchStrategy[FaultSpec]:
+    """Transient faults on the ``nth`` request of a method to a service (a rule that never meets
+    its ``nth`` request never fires)."""
     service = st.sampled_from(["crm", "books"])
-    method = st.sampled_from(["GET", "POST", "PUT"])
-    nth = st.integers(1, 4)
+    method = st.sampled_from(list(methods))
+    nth = st.integers(1, most_nth)
     return st.one_of(
         st.builds(
             FaultSpec,

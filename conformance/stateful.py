@@ -53,6 +53,9 @@ MOST_EDITS = 8
 #: Clock moves: a second, past a rate-limit minute, past the incremental overlap, past a token's
 #: hour, past a day's quotas.
 ADVANCES = (1, 61, 601, 3601, 86401)
+#: Faults every sync meets: on its first reads (a run reads both sides). Drawn half the time, beside
+#: faults on any method, many of which a short story's sync never reaches.
+SURE_FAULTS = fault_specs(methods=("GET",), most_nth=2)
 #: At most this many edits, clock moves, faults or kills between two syncs: every story syncs often.
 MOST_BETWEEN_SYNCS = 4
 
@@ -285,7 +288,7 @@ def machine(
             self._take(Step("advance", seconds=seconds))
 
         @precondition(lambda self: self.story is not None and self.story.can_fault())
-        @rule(fault=fault_specs())
+        @rule(fault=st.one_of(fault_specs(), SURE_FAULTS))
         def inject_fault(self, fault: FaultSpec) -> None:
             self._take(Step("fault", fault=fault))
 
