@@ -7,6 +7,7 @@ Scripts run from the repository root (``python bench/serve.py``) or as modules
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -32,19 +33,15 @@ HOST = "127.0.0.1"
 def machine() -> dict[str, str]:
     """``nproc``, the CPU model from /proc/cpuinfo, memory, and the Python and server-stack versions."""
     model = "unknown"
-    try:
+    with contextlib.suppress(OSError):  # no /proc: not Linux
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     memory = "unknown"
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
         memory = f"{kib / 1024 / 1024:.0f} GiB"
-    except (OSError, AttributeError):
-        pass
     from importlib.metadata import version
 
     stack = ", ".join(f"{name} {version(name)}" for name in ("uvicorn", "starlette", "orjson", "h11"))

@@ -20,6 +20,7 @@ Run: python bench/seed.py [--records 100000] [--memory-records 1000000] [--seed 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -91,12 +92,10 @@ def _child(records: int, seed: int) -> None:
 
 def _vm_hwm_kib() -> int:
     """The kernel's peak RSS of this address space (a cross-check of ru_maxrss)."""
-    try:
+    with contextlib.suppress(OSError):  # no /proc: not Linux
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
-    except OSError:
-        pass
     return 0
 
 

@@ -10,6 +10,7 @@ from conformance.contract import SyncShape
 from conformance.invariants import SINGLE_RUN, CheckReport
 from conformance.observe import Request, RunObservation, RunOutcome, Snapshot
 from conformance.oracle import Pairs, Plan, plan_run
+from simulator.books.records import ADDRESS_KEYS
 
 T0 = "2026-01-15T09:00:00+00:00"
 T1 = "2026-01-15T09:00:01+00:00"
@@ -57,19 +58,7 @@ def product(crm_id: str, name: str, *, code: str | None = None, **fields: Any) -
 
 
 def _address(**fields: str) -> dict:
-    keys = (
-        "attention",
-        "address",
-        "street2",
-        "state_code",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "fax",
-        "phone",
-    )
-    return {"address_id": "9", **dict.fromkeys(keys, ""), **fields}
+    return {"address_id": "9", **dict.fromkeys(ADDRESS_KEYS, ""), **fields}
 
 
 def customer(
