@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -57,8 +59,19 @@ async def read_json(request: Request, *, allow_json_string: bool = False) -> Any
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """Form fields merged over query parameters: Zoho's token endpoint takes either."""
+    """Form fields merged over query parameters: Zoho's token endpoint takes either.
+
+    The body may be URL-encoded (curl ``-d``, most SDKs) or multipart/form-data (Zoho's Node.js
+    SDKs, curl ``-F``); any other body is read as URL-encoded, as Zoho does.
+    """
     values = dict(request.query_params)
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        try:
+            async with request.form() as form:
+                values |= {key: item for key, item in form.items() if isinstance(item, str)}
+        except (HTTPException, MultiPartException):  # Starlette raises the first inside an app
+            pass  # a malformed multipart body carries no usable field: the grant is then unsupported
+        return values
     raw = await request.body()
     for key, items in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items():
         values[key] = items[-1]

@@ -46,6 +46,31 @@ def test_token_parameters_may_come_in_the_query_string(zoho: ZohoClient) -> None
     assert TOKEN.match(reply.json()["access_token"])
 
 
+def test_token_parameters_may_come_as_multipart_form_data(zoho: ZohoClient) -> None:
+    """Zoho's Node.js SDKs (and ``curl -F``) send the refresh grant as multipart/form-data."""
+    fields = {"grant_type": "refresh_token", "refresh_token": zoho.creds["refresh_token"], **_client(zoho)}
+    reply = zoho.http.post("/oauth/v2/token", files={key: (None, value) for key, value in fields.items()})
+    assert reply.request.headers["content-type"].startswith("multipart/form-data")
+    assert TOKEN.match(reply.json()["access_token"])
+
+
+def test_revoke_reads_a_multipart_body(zoho: ZohoClient) -> None:
+    fields = {"grant_type": "refresh_token", "refresh_token": zoho.creds["refresh_token"], **_client(zoho)}
+    access = _grant(zoho, **fields)["access_token"]
+    revoked = zoho.http.post("/oauth/v2/token/revoke", files={"token": (None, access)})
+    assert revoked.json() == {"status": "success"}
+    listed = zoho.http.get("/crm/v8/Accounts", params={"fields": "Account_Name"},
+                           headers={"Authorization": f"Zoho-oauthtoken {access}"})
+    assert listed.status_code == 401
+
+
+def test_a_malformed_multipart_body_is_an_unsupported_grant_not_a_500(zoho: ZohoClient) -> None:
+    reply = zoho.http.post(
+        "/oauth/v2/token", content=b"--x\r\nnot a part", headers={"content-type": "multipart/form-data"}
+    )
+    assert reply.status_code == 200 and reply.json() == {"error": "unsupported_grant_type"}
+
+
 def test_authorization_code_grant_is_single_use_and_returns_a_refresh_token(zoho: ZohoClient) -> None:
     code = _consent(zoho, "ZohoCRM.modules.ALL", redirect_uri="http://localhost/callback", state="xyz")
     body = _grant(
