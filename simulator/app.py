@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.accounts.urls import routes as accounts_routes
 from simulator.books import errors as books_errors
@@ -29,13 +30,12 @@ logger = logging.getLogger("zohosim")
 def create_app(simulator: Simulator | None = None) -> Starlette:
     app = Starlette(
         routes=[*accounts_routes, *crm_routes, *books_routes, Mount("/__zohosim", routes=control_routes)],
-        middleware=[Middleware(StripTrailingSlash), Middleware(Gate)],
+        middleware=[Middleware(InternalErrors), Middleware(StripTrailingSlash), Middleware(Gate)],
         exception_handlers={
             ZohoError: _zoho_error,
             ControlError: _zoho_error,
             404: _not_found,
             405: _method_not_allowed,
-            Exception: _internal_error,
         },
     )
     app.state.simulator = simulator or Simulator()
@@ -66,12 +66,40 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return json_response({"error": "method_not_allowed"}, status_code=405)
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    """A bug in the simulator still answers in the service's own shape; the traceback goes to the log."""
-    if isinstance(exc, ConnectionDropped):  # an injected fault, not a bug; the reply has started
-        return Response(status_code=500)
-    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    service = service_of(request.url.path)
+class InternalErrors:
+    """A bug in the simulator still answers in the service's own shape, and keeps the connection.
+
+    Starlette's own handler for ``Exception`` re-raises after replying, so uvicorn drops the
+    keep-alive connection and the client's next request on it fails; here the exception ends with
+    the reply. One that comes after the reply has started (an injected dropped connection) goes on
+    up, so that the connection does close.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            if not isinstance(exc, ConnectionDropped):
+                logger.exception("unexpected error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            await _internal_error(service_of(scope["path"]))(scope, receive, send)
+
+
+def _internal_error(service: str) -> Response:
     if service == "crm":
         return crm_errors.InternalError().response()
     if service == "books":

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulator.clock import DEFAULT_START, Clock, parse_datetime
+from simulator.clock import DEFAULT_START, EARLIEST, LATEST, Clock, ClockRangeError, parse_datetime
 
 if TYPE_CHECKING:
     from simulator.tenants import Simulator, Tenant
@@ -50,7 +50,25 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     from simulator.tenants import Sizes
 
     serve = commands.add_parser("serve", help="run the simulator (accounts, CRM, Books and control plane)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1); anything but loopback exposes every "
+        "tenant's credentials through the control plane: pair it with --control-token",
+    )
+    serve.add_argument(
+        "--control-token",
+        default=None,
+        metavar="TOKEN",
+        help="the control plane (/__zohosim/) then answers only requests with 'Authorization: Bearer TOKEN'",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the base URL clients reach the simulator by; token replies name it as api_domain "
+        "(default: the URL each request came to)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
     serve.add_argument("--seed", type=int, default=42, help="fully determines the seeded data (default 42)")
     defaults = Sizes()
@@ -93,7 +111,14 @@ def _serve(args: argparse.Namespace) -> int:
     from simulator.tenants import Simulator, Sizes, persist
 
     start = args.clock_start or (DEFAULT_START if args.clock == "frozen" else None)
-    sim = Simulator(clock=Clock(start=start, frozen=args.clock == "frozen"), seed=args.seed)
+    sim = Simulator(
+        clock=Clock(start=start, frozen=args.clock == "frozen"),
+        seed=args.seed,
+        control_token=args.control_token,
+        public_url=args.public_url,
+    )
+    if not _is_loopback(args.host):
+        print(_exposed_warning(args.host, has_token=bool(args.control_token)), file=sys.stderr)
     sizes = Sizes(
         accounts=args.accounts,
         contacts=args.contacts,
@@ -103,7 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
         books_extra=args.books_extra,
     )
     began = time.perf_counter()
-    resumed = args.data_dir is not None and _open_store(sim, args.data_dir)
+    try:
+        resumed = args.data_dir is not None and _open_store(sim, args.data_dir)
+    except _StoreProblem as exc:
+        return _fail(str(exc))
     tenant = next(iter(sim.tenants.values())) if resumed else sim.create_tenant(sizes=sizes)
     persist(sim)
     seeded_in = time.perf_counter() - began
@@ -120,12 +148,58 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _StoreProblem(Exception):
+    """``--data-dir`` can't be served from; the message names the fix."""
+
+
 def _open_store(sim: Simulator, data_dir: Path) -> bool:
     """True when the data dir held state (it is resumed), False when it starts empty."""
+    import sqlite3
+
     from simulator.store import Store
     from simulator.tenants import attach_store
 
-    return attach_store(sim, Store(data_dir / "zohosim.sqlite3")) and bool(sim.tenants)
+    path = data_dir / "zohosim.sqlite3"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise _StoreProblem(f"--data-dir {data_dir} is a file, not a folder: name a folder (it is created)")
+    try:
+        return attach_store(sim, Store(path)) and bool(sim.tenants)
+    except ClockRangeError as exc:
+        raise _StoreProblem(
+            f"the store {path} holds a clock out of range ({exc}): start with another --data-dir"
+        ) from None
+    except OSError as exc:
+        raise _StoreProblem(
+            f"cannot use --data-dir {data_dir} ({exc.strerror or exc}): check its permissions"
+        ) from None
+    except sqlite3.Error as exc:
+        raise _StoreProblem(
+            f"the store {path} can't be opened or written ({exc}): it is not a zohosim store, is corrupt, "
+            "or is read-only; move it aside or start with another --data-dir"
+        ) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _StoreProblem(
+            f"the store {path} holds state this version can't read ({type(exc).__name__}: {exc}): "
+            "start with another --data-dir"
+        ) from None
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposed_warning(host: str, *, has_token: bool) -> str:
+    warning = f"zohosim: warning: listening on {host}, not loopback: other machines can reach the simulator"
+    if has_token:
+        return warning + " (the control plane needs the --control-token)"
+    return warning + "; /__zohosim/tenants hands every client secret to anyone: add --control-token TOKEN"
 
 
 def _bind_problem(exc: OSError, host: str, port: int) -> str:
@@ -191,11 +265,14 @@ def _fraction(text: str) -> float:
 
 def _datetime(text: str) -> object:
     try:
-        return parse_datetime(text)
+        when = parse_datetime(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO-8601 datetime, e.g. 2026-01-15T09:00:00Z"
         ) from None
+    if not EARLIEST <= when <= LATEST:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: {ClockRangeError()}")
+    return when
 
 
 if __name__ == "__main__":

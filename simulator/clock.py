@@ -7,18 +7,30 @@ wall time from wherever it was set, which is what a person poking at ``zohosim s
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 #: Where a frozen clock starts unless told otherwise: after every seeded timestamp.
 DEFAULT_START = datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)
+#: The instants the clock may show. Zoho's own dates start at the Unix epoch (page tokens, rate
+#: windows and Books' timestamps count from it), and everything the simulator adds to "now"
+#: (token lifetimes, 24-hour windows, ...) must still be a valid datetime: far short of year 9999.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class ClockRangeError(ValueError):
+    """The clock was asked to show an instant outside ``EARLIEST`` .. ``LATEST``."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the clock stays between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
 
 
 class Clock:
     def __init__(self, *, start: datetime | None = None, frozen: bool = True) -> None:
-        self._base = _aware(start or (DEFAULT_START if frozen else datetime.now(UTC)))
-        self._wall_base = time.monotonic()
+        self.set(start or (DEFAULT_START if frozen else datetime.now(UTC)))
         self.frozen = frozen
 
     def now(self) -> datetime:
@@ -27,12 +39,17 @@ class Clock:
         return self._base + timedelta(seconds=time.monotonic() - self._wall_base)
 
     def set(self, when: datetime) -> None:
-        self._base = _aware(when)
+        when = _aware(when)
+        if not EARLIEST <= when <= LATEST:
+            raise ClockRangeError()
+        self._base = when
         self._wall_base = time.monotonic()
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
+        if seconds > (LATEST - self.now()).total_seconds():
+            raise ClockRangeError()
         self.set(self.now() + timedelta(seconds=seconds))
 
     def freeze(self, frozen: bool = True) -> None:

@@ -6,6 +6,7 @@ first, like the network would; then the org's limits, like Zoho's front door; th
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.books import errors as books_errors
+from simulator.control.errors import ControlTokenRequired
 from simulator.crm import errors as crm_errors
 from simulator.faults import FaultRule
 from simulator.http import service_of
-from simulator.requestlog import WRITE_METHODS, decode_body
+from simulator.requestlog import WRITE_METHODS
 from simulator.tenants import Simulator, Tenant, persist
 
 
@@ -51,6 +53,9 @@ class Gate:
         service = service_of(scope["path"])
         sim: Simulator = scope["app"].state.simulator
         if service == "control":
+            if sim.control_token and not _has_control_token(scope, sim.control_token):
+                await ControlTokenRequired().response()(scope, receive, send)
+                return
             write = scope["method"] in WRITE_METHODS
             await self.app(scope, receive, _persisting(send, lambda: persist(sim)) if write else send)
             return
@@ -60,6 +65,11 @@ class Gate:
             await visit.run(self.app, send)
         finally:
             visit.log()
+
+
+def _has_control_token(scope: Scope, token: str) -> bool:
+    given = Headers(scope=scope).get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
 class _Visit:
@@ -113,7 +123,7 @@ class _Visit:
             method=self.method,
             path=self.path,
             query=self.scope.get("query_string", b"").decode("latin-1"),
-            body=decode_body(self.body),
+            raw_body=self.body,
             status=self.status,
             fault=self.fault,
         )

@@ -30,7 +30,7 @@ def is_zoho_id(value: object) -> bool:
         return False
     if isinstance(value, int):
         return value > 0
-    return isinstance(value, str) and value.isdigit() and 0 < len(value) <= 20
+    return isinstance(value, str) and value.isascii() and value.isdigit() and 0 < len(value) <= 20
 
 
 def normalize_id(value: object) -> str | None:

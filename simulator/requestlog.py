@@ -26,6 +26,10 @@ class LoggedRequest:
     body: Any
     status: int
     fault: str | None = None
+    #: The body's size on the wire; when it is over ``BODY_LIMIT`` (or not JSON the log can
+    #: re-encode), ``body`` holds only its first ``BODY_LIMIT`` bytes, as text.
+    body_bytes: int = 0
+    body_truncated: bool = False
 
     @property
     def is_write(self) -> bool:
@@ -35,26 +39,40 @@ class LoggedRequest:
         return asdict(self)
 
 
-class RequestLog:
-    """A bounded, filterable log; the oldest entries fall off past ``limit``."""
+#: Bytes of one request body the log keeps.
+BODY_LIMIT = 64 * 1024
+#: Bytes of bodies the whole log keeps; past it the oldest entries fall off.
+LOG_BYTES = 64 * 1024 * 1024
+#: What an entry costs besides its body, for the byte budget.
+_ENTRY_OVERHEAD = 512
 
-    def __init__(self, *, limit: int = 100_000) -> None:
-        self._entries: deque[LoggedRequest] = deque(maxlen=limit)
+
+class RequestLog:
+    """A filterable log, bounded in entries and in bytes: the oldest entries fall off past either."""
+
+    def __init__(self, *, limit: int = 100_000, max_bytes: int = LOG_BYTES) -> None:
+        self._entries: deque[LoggedRequest] = deque()
+        self._limit, self._max_bytes = limit, max_bytes
+        self._bytes = 0
         self._seq = 0
 
-    def append(self, **fields: Any) -> LoggedRequest:
+    def append(self, *, raw_body: bytes, **fields: Any) -> LoggedRequest:
         self._seq += 1
-        entry = LoggedRequest(seq=self._seq, **fields)
+        body, truncated = decode_body(raw_body)
+        entry = LoggedRequest(
+            seq=self._seq, body=body, body_bytes=len(raw_body), body_truncated=truncated, **fields
+        )
         self._entries.append(entry)
+        self._bytes += _cost(entry)
+        while len(self._entries) > self._limit or self._bytes > self._max_bytes:
+            self._bytes -= _cost(self._entries.popleft())
         return entry
 
     def clear(self, *, tenant_id: str | None = None) -> None:
-        if tenant_id is None:
-            self._entries.clear()
-        else:
-            kept = [e for e in self._entries if e.tenant_id != tenant_id]
-            self._entries.clear()
-            self._entries.extend(kept)
+        kept = [] if tenant_id is None else [e for e in self._entries if e.tenant_id != tenant_id]
+        self._entries.clear()
+        self._entries.extend(kept)
+        self._bytes = sum(_cost(e) for e in kept)
 
     def __iter__(self) -> Iterator[LoggedRequest]:
         return iter(list(self._entries))
@@ -85,14 +103,27 @@ class RequestLog:
         return self._seq
 
 
-def decode_body(raw: bytes) -> Any:
-    """JSON bodies are kept as JSON; anything else as text, so the log itself is always JSON."""
+def _cost(entry: LoggedRequest) -> int:
+    return _ENTRY_OVERHEAD + min(entry.body_bytes, BODY_LIMIT)
+
+
+def decode_body(raw: bytes) -> tuple[Any, bool]:
+    """The body to log, and whether it was cut.
+
+    JSON bodies are kept as JSON and anything else as text, so that the log itself is always JSON
+    (JSON nested deeper than the log's encoder goes is kept as text too); a body over
+    ``BODY_LIMIT`` is kept as the text of its first ``BODY_LIMIT`` bytes.
+    """
     if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return raw.decode("utf-8", "replace")
+        return None, False
+    if len(raw) <= BODY_LIMIT:
+        try:
+            body = orjson.loads(raw)
+            orjson.dumps(body)  # nesting orjson can read but not write back would break the log
+            return body, False
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            return raw.decode("utf-8", "replace"), False
+    return raw[:BODY_LIMIT].decode("utf-8", "replace"), True
 
 
 def entries_json(entries: Iterable[LoggedRequest]) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ through a restart or a ``kill -9`` of the server.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,26 +39,50 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._known: dict[tuple[str, str], Split] = {}
         self._ord = self._db.execute("SELECT COALESCE(MAX(ord), 0) FROM entities").fetchone()[0]
+        #: Inside ``atomic()``: what ``_known`` becomes once the transaction commits.
+        self._pending: dict[tuple[str, str], Split] | None = None
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every ``save`` inside is one transaction: all of them reach the disk, or none does."""
+        if self._pending is not None:
+            yield
+            return
+        self._pending, first_ord = {}, self._ord
+        try:
+            with self._transaction():
+                yield
+            self._known.update(self._pending)
+        except BaseException:
+            self._ord = first_ord
+            raise
+        finally:
+            self._pending = None
 
     def save(self, owner: str, part: str, document: dict[str, Any]) -> None:
         """Persist ``document`` as ``owner``/``part``, writing only what changed since last time."""
         meta, entities = split(document)
-        old_meta, old_entities = self._known.get((owner, part), (b"", {}))
+        with self.atomic():
+            self._save(owner, part, meta, entities)
+
+    def _save(self, owner: str, part: str, meta: bytes, entities: dict[tuple[str, str], bytes]) -> None:
+        assert self._pending is not None
+        old_meta, old_entities = self._pending.get((owner, part)) or self._known.get((owner, part), (b"", {}))
         reordered = _reordered(old_entities, entities)
-        with self._transaction() as db:
-            if meta != old_meta:
-                db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (owner, part, meta))
-            for (collection, entity_id), doc in entities.items():
-                if collection in reordered:
-                    self._write_entity(db, owner, part, collection, entity_id, doc, renumber=True)
-                elif old_entities.get((collection, entity_id)) != doc:
-                    self._write_entity(db, owner, part, collection, entity_id, doc)
-            for collection, entity_id in old_entities.keys() - entities.keys():
-                db.execute(
-                    "DELETE FROM entities WHERE owner=? AND part=? AND collection=? AND entity_id=?",
-                    (owner, part, collection, entity_id),
-                )
-        self._known[(owner, part)] = (meta, entities)
+        db = self._db
+        if meta != old_meta:
+            db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (owner, part, meta))
+        for (collection, entity_id), doc in entities.items():
+            if collection in reordered:
+                self._write_entity(db, owner, part, collection, entity_id, doc, renumber=True)
+            elif old_entities.get((collection, entity_id)) != doc:
+                self._write_entity(db, owner, part, collection, entity_id, doc)
+        for collection, entity_id in old_entities.keys() - entities.keys():
+            db.execute(
+                "DELETE FROM entities WHERE owner=? AND part=? AND collection=? AND entity_id=?",
+                (owner, part, collection, entity_id),
+            )
+        self._pending[(owner, part)] = (meta, entities)
 
     def load(self, owner: str, part: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT doc FROM documents WHERE owner=? AND part=?", (owner, part)).fetchone()

@@ -7,6 +7,8 @@ collide by name. A token belongs to one tenant and can reach no other.
 from __future__ import annotations
 
 import random
+import re
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,6 +95,7 @@ class Tenant:
             "client_secret": self.client.client_secret,
             "refresh_token": self.refresh_token.token,
             "scopes": list(self.refresh_token.scopes),
+            "redirect_uri": self.client.redirect_uri,
             "crm_org_id": self.crm.org_id,
             "books_organization_id": self.books.organization_id,
         }
@@ -111,6 +114,11 @@ def seed_org_pair(*, seed: int, sizes: Sizes, clock: Clock) -> tuple[CrmOrg, Boo
     return crm, books
 
 
+#: A tenant id names a path segment of the control plane (``/__zohosim/tenants/{id}``).
+TENANT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+TENANT_ID_RULE = "a letter, then up to 62 letters, digits, '_' or '-'"
+
+
 @dataclass
 class Simulator:
     clock: Clock = field(default_factory=Clock)
@@ -120,6 +128,11 @@ class Simulator:
     faults: FaultInjector = field(init=False)
     request_log: RequestLog = field(default_factory=RequestLog)
     store: Store | None = None
+    #: When set, the control plane answers only requests that bear it (``zohosim serve --control-token``).
+    control_token: str | None = None
+    #: The base URL clients reach the simulator by; the token reply's ``api_domain`` names it. Unset,
+    #: ``api_domain`` follows the request's own URL.
+    public_url: str | None = None
     #: Each tenant's snapshots as last written to the store (see ``_persist_snapshots``).
     _stored_snapshots: dict[str, dict[str, Any]] = field(
         init=False, default_factory=dict, repr=False, compare=False
@@ -130,19 +143,33 @@ class Simulator:
         self.faults = FaultInjector(seed=self.seed)
 
     def create_tenant(
-        self, *, seed: int | None = None, sizes: Sizes | None = None, tenant_id: str | None = None
+        self,
+        *,
+        seed: int | None = None,
+        sizes: Sizes | None = None,
+        tenant_id: str | None = None,
+        redirect_uri: str | None = None,
     ) -> Tenant:
-        tenant_id = tenant_id or f"t{len(self.tenants) + 1}"
+        tenant_id = tenant_id or self._free_tenant_id()
+        if not TENANT_ID.fullmatch(tenant_id):
+            raise ValueError(f"tenant id {tenant_id!r} is not {TENANT_ID_RULE}")
         if tenant_id in self.tenants:
             raise ValueError(f"tenant {tenant_id!r} already exists")
         seed = self.seed if seed is None else seed
         sizes = sizes or Sizes()
         crm, books = seed_org_pair(seed=seed, sizes=sizes, clock=self.clock)
-        client = self.accounts.register_client(tenant_id=tenant_id)
+        client = self.accounts.register_client(tenant_id=tenant_id, redirect_uri=redirect_uri)
         refresh = self.accounts.issue_refresh_token(client, scopes=scopes.DEFAULT)
         tenant = Tenant(tenant_id, seed, sizes, crm, books, client, refresh)
         self.tenants[tenant_id] = tenant
         return tenant
+
+    def _free_tenant_id(self) -> str:
+        """``t1``, ``t2``, ...: the first one not taken (tenants may be deleted, or named by hand)."""
+        number = len(self.tenants) + 1
+        while f"t{number}" in self.tenants:
+            number += 1
+        return f"t{number}"
 
     def delete_tenant(self, tenant_id: str) -> None:
         del self.tenants[tenant_id]
@@ -202,13 +229,20 @@ def attach_store(sim: Simulator, store: Store) -> bool:
     if accounts is None:
         persist(sim)
         return False
+    _load_all(sim, store, accounts)
+    return True
+
+
+def _load_all(sim: Simulator, store: Store, accounts: dict[str, Any]) -> None:
+    """Make the simulator's state the store's: the accounts server, the clock and every tenant."""
     sim.accounts.load_json(accounts)
     _restore_clock(sim, store.load(_SERVER, "clock"))
+    sim.tenants.clear()
+    sim._stored_snapshots.clear()
     for owner in store.owners():
         if owner != _SERVER:
             tenant = sim.tenants[owner] = _load_tenant(sim, store, owner)
             sim._stored_snapshots[owner] = dict(tenant.snapshots)
-    return True
 
 
 #: A tenant's store parts besides its "tenant" metadata: its CRM org, its Books org, its snapshots.
@@ -219,19 +253,27 @@ def persist(sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str
     """Write through to the store (if any): the accounts server, the clock, and one tenant or all.
 
     ``services`` names the tenant's parts to write (see ``PARTS``); an API write names its service.
+    A write that can't be saved (a full disk, a read-only store) is undone in memory too: the state
+    is loaded back from the store, which holds the last write that was saved, and the error goes on
+    up, so that the request that made the write fails.
     """
     store = sim.store
     if store is None:
         return
-    store.save(_SERVER, "accounts", sim.accounts.to_json())
-    store.save(_SERVER, "clock", {"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
-    for each in [tenant] if tenant else list(sim.tenants.values()):
-        store.save(each.tenant_id, "tenant", _tenant_meta(each))
-        for service in services:
-            if service == "snapshots":
-                _persist_snapshots(sim, store, each)
-            else:
-                store.save(each.tenant_id, service, getattr(each, service).to_json())
+    try:
+        with store.atomic():
+            store.save(_SERVER, "accounts", sim.accounts.to_json())
+            store.save(_SERVER, "clock", {"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
+            for each in [tenant] if tenant else list(sim.tenants.values()):
+                store.save(each.tenant_id, "tenant", _tenant_meta(each))
+                for service in services:
+                    if service == "snapshots":
+                        _persist_snapshots(sim, store, each)
+                    else:
+                        store.save(each.tenant_id, service, getattr(each, service).to_json())
+    except (sqlite3.Error, OSError):
+        _load_all(sim, store, store.load(_SERVER, "accounts") or sim.accounts.to_json())
+        raise
 
 
 def _persist_snapshots(sim: Simulator, store: Store, tenant: Tenant) -> None:

@@ -85,12 +85,14 @@ class Accounts:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     grant_codes: dict[str, GrantCode] = field(default_factory=dict)
 
-    def register_client(self, *, tenant_id: str) -> OAuthClient:
+    def register_client(self, *, tenant_id: str, redirect_uri: str | None = None) -> OAuthClient:
         client = OAuthClient(
             client_id="1000." + self._token_chars(30),
             client_secret=self._hex(42),
             tenant_id=tenant_id,
         )
+        if redirect_uri is not None:
+            client.redirect_uri = redirect_uri
         self.clients[client.client_id] = client
         return client
 
@@ -107,6 +109,8 @@ class Accounts:
             raise OAuthError("invalid_client")
         if not scopes or not all(scope_rules.is_known(s) for s in scopes):
             raise OAuthError("invalid_scope")
+        if redirect_uri and redirect_uri != client.redirect_uri:  # Zoho sends codes only where registered
+            raise OAuthError("invalid_redirect_uri")
         code = GrantCode(
             code=self._zoho_token(),
             client_id=client_id,

@@ -16,13 +16,15 @@ _ZOHO_API_HOSTS = {"accounts.zohocloud.ca": "https://www.zohoapis.ca"}
 
 
 def api_domain(request: Request) -> str:
-    """The simulator's own base URL; for a real Zoho accounts host (respx routing), its API host."""
+    """For a real Zoho accounts host (respx routing), its API host; else the simulator's public URL
+    (``--public-url``) or, without one, the base URL the request came to."""
     host = request.url.hostname or ""
     if host in _ZOHO_API_HOSTS:
         return _ZOHO_API_HOSTS[host]
     if host.startswith("accounts.zoho."):
         return "https://www.zohoapis." + host.removeprefix("accounts.zoho.")
-    return f"{request.url.scheme}://{request.url.netloc}"
+    public_url: str | None = request.app.state.simulator.public_url
+    return public_url.rstrip("/") if public_url else f"{request.url.scheme}://{request.url.netloc}"
 
 
 async def token(request: Request) -> Response:

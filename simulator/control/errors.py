@@ -38,3 +38,13 @@ class TenantExists(ControlError):
 
     def __init__(self, tenant_id: str) -> None:
         super().__init__(f"tenant {tenant_id!r} already exists: choose another tenant_id or delete it first")
+
+
+class ControlTokenRequired(ControlError):
+    status_code = 401
+    code = "control_token_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this simulator was started with --control-token: send it as 'Authorization: Bearer <token>'"
+        )

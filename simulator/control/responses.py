@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator.clock import parse_datetime
+from simulator.clock import ClockRangeError, parse_datetime
 from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
 from simulator.crm.render import view_detail
 from simulator.errors import ZohoError
@@ -16,7 +16,7 @@ from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
 from simulator.limits import InvalidLimits, configure
 from simulator.requestlog import entries_json
-from simulator.tenants import InvalidState, Simulator, Sizes, Tenant
+from simulator.tenants import TENANT_ID, TENANT_ID_RULE, InvalidState, Simulator, Sizes, Tenant
 
 _SIZE_FIELDS = {f.name: f.type for f in fields(Sizes)}
 
@@ -34,10 +34,20 @@ async def create_tenant(request: Request) -> Response:
     sim = _sim(request)
     body = await _body(request, required=False)
     tenant_id = body.get("tenant_id")
+    if tenant_id is not None and not (isinstance(tenant_id, str) and TENANT_ID.fullmatch(tenant_id)):
+        raise BadRequest(f"'tenant_id' must be {TENANT_ID_RULE}, e.g. \"t2\" or \"acme-test\"")
     if tenant_id is not None and tenant_id in sim.tenants:
         raise TenantExists(tenant_id)
+    redirect_uri = body.get("redirect_uri")
+    if redirect_uri is not None and not (
+        isinstance(redirect_uri, str) and redirect_uri.startswith(("http://", "https://"))
+    ):
+        raise BadRequest("'redirect_uri' must be an http(s) URL: the one your OAuth client registers")
     tenant = sim.create_tenant(
-        seed=_int(body, "seed", optional=True), sizes=_sizes(body), tenant_id=tenant_id
+        seed=_int(body, "seed", optional=True),
+        sizes=_sizes(body),
+        tenant_id=tenant_id,
+        redirect_uri=redirect_uri,
     )
     return json_response(tenant.credentials(), status_code=201)
 
@@ -81,14 +91,21 @@ async def clock(request: Request) -> Response:
         body = await _body(request)
         if "set" in body:
             try:
-                sim.clock.set(parse_datetime(str(body["set"])))
+                when = parse_datetime(str(body["set"]))
             except ValueError as exc:
                 raise BadRequest("'set' must be an ISO-8601 datetime, e.g. 2026-01-15T09:00:00Z") from exc
+            try:
+                sim.clock.set(when)
+            except ClockRangeError as exc:
+                raise BadRequest(f"'set' is out of range: {exc}") from None
         if "advance" in body:
             seconds = body["advance"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
                 raise BadRequest("'advance' must be a number of seconds >= 0")
-            sim.clock.advance(seconds)
+            try:
+                sim.clock.advance(seconds)
+            except ValueError as exc:
+                raise BadRequest(f"'advance' is out of range: {exc}") from None
         if "frozen" in body:
             sim.clock.freeze(bool(body["frozen"]))
     return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
@@ -207,7 +224,7 @@ async def list_requests(request: Request) -> Response:
     ``writes_only`` and ``since_seq`` (query parameters)."""
     params = request.query_params
     since = params.get("since_seq", "0")
-    if not since.isdigit():
+    if not (since.isascii() and since.isdigit()):
         raise BadRequest("'since_seq' must be a whole number")
     entries = _sim(request).request_log.filter(
         tenant_id=params.get("tenant_id"),

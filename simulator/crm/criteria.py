@@ -111,11 +111,18 @@ def _query_error(api_name: str, reason: str, **extra: Any) -> InvalidQuery:
     return InvalidQuery({**extra, "reason": reason, "api_name": api_name})
 
 
+#: How deep parentheses (search) or groups (view criteria) may nest. Zoho caps criteria at
+#: ``MAX_CONDITIONS`` conditions, so deeper nesting is never needed; the cap keeps a hostile
+#: criteria string from exhausting the parser's stack (a 400, not a ``RecursionError``).
+MAX_DEPTH = 32
+
+
 class _SearchParser:
     def __init__(self, text: str, module: ModuleDef) -> None:
         self.text = text.strip()
         self.module = module
         self.pos = 0
+        self.depth = 0
 
     def parse(self) -> Node:
         if not self.text:
@@ -130,6 +137,15 @@ class _SearchParser:
 
     def _item(self) -> Node:
         self._expect("(")
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _query_error("criteria", f"criteria may nest at most {MAX_DEPTH} levels deep")
+        try:
+            return self._item_body()
+        finally:
+            self.depth -= 1
+
+    def _item_body(self) -> Node:
         self._skip_spaces()
         if self._peek() != "(":
             node = self._condition(self._raw(until_paren=True))
@@ -339,11 +355,11 @@ class ViewContext:
     current_user_id: str
 
 
-def validate_view_criteria(criteria: Mapping[str, Any] | None, module: ModuleDef) -> None:
+def validate_view_criteria(criteria: Mapping[str, Any] | None, module: ModuleDef, *, depth: int = 0) -> None:
     """Raise ``InvalidData`` unless ``criteria`` is a well-formed view criteria for ``module``."""
     if criteria is None:
         return
-    if not isinstance(criteria, Mapping):
+    if not isinstance(criteria, Mapping) or depth > MAX_DEPTH:
         raise InvalidData({"api_name": "criteria"})
     if "group" in criteria:
         group = criteria["group"]
@@ -352,7 +368,7 @@ def validate_view_criteria(criteria: Mapping[str, Any] | None, module: ModuleDef
         ):
             raise InvalidData({"api_name": "group_operator"})
         for child in group:
-            validate_view_criteria(child, module)
+            validate_view_criteria(child, module, depth=depth + 1)
         return
     field_ref = criteria.get("field")
     name = field_ref.get("api_name") if isinstance(field_ref, Mapping) else None
