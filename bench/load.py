@@ -78,6 +78,33 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
 
 
+class Budget:
+    """How much load to make: for ``seconds`` (the benchmark), or ``writes_per_client`` writes by each
+    client (the tests: the same work however fast the machine is). ``halfway`` is set when half of
+    it is done, which is when the data-dir scenario kills the server."""
+
+    def __init__(self, *, seconds: float | None, writes_per_client: int | None, clients: int) -> None:
+        assert (seconds is None) != (writes_per_client is None), "a time budget or a count, not both"
+        self.halfway = asyncio.Event()
+        self._per_client = writes_per_client
+        self._half_count = clients * (writes_per_client or 0) // 2
+        self._made = 0
+        self._deadline = time.monotonic() + seconds if seconds is not None else None
+        if seconds is not None:
+            asyncio.get_running_loop().call_later(seconds / 2, self.halfway.set)
+
+    def writes(self) -> Iterator[None]:
+        made = 0
+        while (self._deadline is None or time.monotonic() < self._deadline) and (
+            self._per_client is None or made < self._per_client
+        ):
+            yield
+            made += 1
+            self._made += 1
+            if self._per_client is not None and self._made >= self._half_count:
+                self.halfway.set()
+
+
 @dataclass
 class Target:
     """Where the server is now; ``ready`` is cleared while it restarts."""
@@ -133,13 +160,13 @@ class LoadResult:
 
 
 async def _client(
-    n: int, prefix: str, target: Target, http: httpx.AsyncClient, deadline: float, stats: Stats
+    n: int, prefix: str, target: Target, http: httpx.AsyncClient, budget: Budget, stats: Stats
 ) -> list[Tracked]:
     rng = random.Random(f"{prefix}:{n}")
     service = "crm" if n % 2 == 0 else "books"
     mine: list[Tracked] = []
     version = 0
-    while time.monotonic() < deadline:
+    for _ in budget.writes():
         known = [t for t in mine if t.record_id is not None]
         if len(mine) < MAX_RECORDS_PER_CLIENT and (not known or rng.random() < CREATE_SHARE):
             record = Tracked(service, f"{prefix}-{n}-{len(mine)}")
@@ -385,19 +412,26 @@ def run_ceiling(*, clients: int = 100, seconds: float = 20) -> float:
 
 
 async def _drive(
-    target: Target, prefix: str, clients: int, seconds: float, stats: Stats, *, restart: Any | None
+    target: Target,
+    prefix: str,
+    clients: int,
+    seconds: float | None,
+    stats: Stats,
+    *,
+    restart: Any | None,
+    writes: int | None = None,
 ) -> list[Tracked]:
     target.ready.set()
-    deadline = time.monotonic() + seconds
     # One client, one connection: a shared pool of 100 connections costs the load generator more
     # than the server (httpcore scans every connection of its pool for each request).
     async with AsyncExitStack() as stack:
         https = [await stack.enter_async_context(httpx.AsyncClient(timeout=30)) for _ in range(clients)]
+        budget = Budget(seconds=seconds, writes_per_client=writes, clients=clients)  # starts now
         workers = [
-            asyncio.create_task(_client(n, prefix, target, https[n], deadline, stats)) for n in range(clients)
+            asyncio.create_task(_client(n, prefix, target, https[n], budget, stats)) for n in range(clients)
         ]
         if restart is not None:
-            await asyncio.sleep(seconds / 2)
+            await budget.halfway.wait()
             target.ready.clear()
             await asyncio.to_thread(restart)
             target.ready.set()
@@ -408,15 +442,19 @@ async def _drive(
 def run_load(
     *,
     clients: int = 100,
-    seconds: float = 20,
+    seconds: float | None = None,
+    writes_per_client: int | None = None,
     limits: bool = False,
     data_dir: Path | None = None,
     scenario: str = "",
 ) -> LoadResult:
-    """One scenario, start to check. With ``data_dir``: kill -9 halfway and at the end, restarting
-    each time."""
+    """One scenario, start to check, for ``seconds`` or ``writes_per_client`` writes by each client.
+    With ``data_dir``: kill -9 halfway and at the end, restarting each time. With ``limits``, the
+    clock is frozen, so that a rate window never ends during the run: how many writes the limits
+    refuse does not depend on how fast the machine is."""
     store = ("--data-dir", str(data_dir)) if data_dir else ()
-    served = serve("--seed", "42", *SMALL_ORG, *store)
+    clock = ("--clock", "frozen") if limits else ()
+    served = serve("--seed", "42", *SMALL_ORG, *store, *clock)
     restarts = 0
     try:
         creds = served.credentials()
@@ -432,13 +470,21 @@ def run_load(
         def restart() -> None:
             nonlocal restarts
             target.served.kill()
-            target.served = serve("--seed", "42", *SMALL_ORG, *store)
+            target.served = serve("--seed", "42", *SMALL_ORG, *store, *clock)
             restarts += 1
 
         stats = Stats()
         began = time.monotonic()
         tracked = asyncio.run(
-            _drive(target, prefix, clients, seconds, stats, restart=restart if data_dir else None)
+            _drive(
+                target,
+                prefix,
+                clients,
+                seconds,
+                stats,
+                restart=restart if data_dir else None,
+                writes=writes_per_client,
+            )
         )
         elapsed = time.monotonic() - began
         if data_dir:
