@@ -35,8 +35,11 @@ def _parser(*, only: str | None = None) -> argparse.ArgumentParser:
     (``zohosim sync``, run once per sync by a conformance command route, skips the simulator's
     seeding and Hypothesis)."""
     parser = argparse.ArgumentParser(
-        prog="zohosim", description="A local, stateful simulator of Zoho CRM v8 and Zoho Books v3."
+        prog="zohosim",
+        description="A local, stateful simulator of Zoho CRM and Zoho Books, with a reference syncer "
+        "(sync) and a conformance harness for any syncer (conform).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(title="commands")
     if only in (None, "serve"):
         _add_serve(commands)
@@ -44,6 +47,15 @@ def _parser(*, only: str | None = None) -> argparse.ArgumentParser:
         if only in (None, name):
             importlib.import_module(module).add_parser(commands)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zohosim")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,8 +84,19 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
     serve.add_argument("--seed", type=int, default=42, help="fully determines the seeded data (default 42)")
     defaults = Sizes()
-    for name in ("accounts", "contacts", "vendors", "products"):
-        serve.add_argument(f"--{name}", type=_count, default=getattr(defaults, name), metavar="N")
+    for name, what in (
+        ("accounts", "CRM Accounts"),
+        ("contacts", "CRM Contacts (about 30%% with no account)"),
+        ("vendors", "CRM Vendors"),
+        ("products", "CRM Products (each with a vendor)"),
+    ):
+        serve.add_argument(
+            f"--{name}",
+            type=_count,
+            default=getattr(defaults, name),
+            metavar="N",
+            help=f"seed N {what} in the first tenant (default {getattr(defaults, name)})",
+        )
     serve.add_argument(
         "--books-overlap",
         type=_fraction,
@@ -81,14 +104,27 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="F",
         help="fraction of CRM records with a same-named Books record (default 0.25)",
     )
-    serve.add_argument("--books-extra", type=_count, default=defaults.books_extra, metavar="N")
+    serve.add_argument(
+        "--books-extra",
+        type=_count,
+        default=defaults.books_extra,
+        metavar="N",
+        help=f"seed N Books contacts and items that no CRM record matches (default {defaults.books_extra})",
+    )
     serve.add_argument(
         "--clock",
         choices=("wall", "frozen"),
         default="wall",
         help="wall: virtual time that ticks with real time (default); frozen: moves only when told",
     )
-    serve.add_argument("--clock-start", type=_datetime, default=None, metavar="ISO")
+    serve.add_argument(
+        "--clock-start",
+        type=_datetime,
+        default=None,
+        metavar="ISO",
+        help="where the virtual clock starts, e.g. 2026-01-15T09:00:00Z "
+        "(default: now, or 2026-01-15T09:00:00Z with --clock frozen)",
+    )
     serve.add_argument(
         "--data-dir",
         type=Path,
@@ -97,7 +133,10 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="keep every org's state in DIR (SQLite); a restart resumes it. Default: in memory",
     )
     serve.add_argument(
-        "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
+        "--log-level",
+        default="warning",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="how much the server logs to stderr (default warning)",
     )
     serve.set_defaults(run=_serve)
 
