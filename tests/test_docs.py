@@ -1,4 +1,4 @@
-"""The documentation site builds with ``mkdocs build --strict``: no broken link, no page left out of the nav."""
+"""The documentation site builds with ``mkdocs build --strict``: no broken link, no page off the nav."""
 
 from __future__ import annotations
 
