@@ -34,6 +34,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
+from simulator.crm.orders import Selection, TimeOrder
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -148,10 +149,12 @@ class CrmOrg:
     views: dict[str, CustomView] = field(default_factory=dict)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
+    _orders: dict[tuple[str, str], TimeOrder] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ids = IdSequence(prefix=self.prefix, start=self.next_id)
         self._unique = {m: {} for m in MODULES}
+        self._orders = {}
 
     @classmethod
     def create(
@@ -286,24 +289,48 @@ class CrmOrg:
         modified_since: datetime | None = None,
         sort_by: str | None = None,
         sort_order: Literal["asc", "desc"] | None = None,
-    ) -> list[dict[str, Any]]:
-        table = self.records[module]
-        rows: list[dict[str, Any]] = (
-            list(table.values())
-            if ids is None
-            else [table[i] for i in sorted(table.keys() & set(ids), key=int)]
-        )
-        if modified_since is not None:
-            rows = [row for row in rows if row["Modified_Time"] > modified_since]
+    ) -> Selection:
+        """The module's records in the asked order, filtered; read lazily, a page at a time."""
+        definition, table = MODULES[module], self.records[module]
         if view is not None:
-            rows = list(filter(self.view_filter(view), rows))
-            sort_by = sort_by or view.sort_by
-            sort_order = sort_order or view.sort_order
-        return self._sorted(MODULES[module], rows, sort_by or "id", sort_order or "desc")
+            sort_by, sort_order = sort_by or view.sort_by, sort_order or view.sort_order
+        sort_by, order = sort_by or "id", sort_order or "desc"
+        if ids is not None:
+            chosen = [table[i] for i in sorted(table.keys() & set(ids), key=int)]
+            rows = Selection.of(self._sorted(definition, chosen, sort_by, order))
+        elif sort_by == "id" and modified_since is not None:  # an incremental read: only what changed
+            recent = sorted(self._time_order(module, "Modified_Time").ids_after(modified_since))
+            if order == "desc":
+                recent.reverse()
+            rows = Selection(lambda: (table[str(record_id)] for record_id in recent), size=len(recent))
+            modified_since = None
+        else:
+            rows = self._ordered(definition, sort_by, order)
+        if modified_since is not None:
+            since = modified_since
+            rows = rows.filtered(lambda row: row["Modified_Time"] > since)
+        return rows if view is None else rows.filtered(self.view_filter(view))
 
     def view_filter(self, view: CustomView) -> crit.Predicate:
         ctx = crit.ViewContext(self.clock.now(), self.time_zone, self.current_user_id)
         return crit.view_predicate(view.criteria, MODULES[view.module], self.value, ctx)
+
+    def _ordered(self, module: ModuleDef, sort_by: str, order: str) -> Selection:
+        """All of a module's records in an order: id and the timestamps without copying them."""
+        table, descending = self.records[module.api_name], order == "desc"
+        if sort_by == "id":
+            return Selection(lambda: reversed(table.values()) if descending else iter(table.values()))
+        if sort_by in ("Created_Time", "Modified_Time"):
+            by_time = self._time_order(module.api_name, sort_by)
+            return Selection(lambda: (table[i] for i in by_time.ids(descending=descending)))
+        return Selection.of(self._sorted(module, list(table.values()), sort_by, order))
+
+    def _time_order(self, module: str, field_name: str) -> TimeOrder:
+        """Built on first use, then kept up to date by every write (``_index``/``_unindex``)."""
+        found = self._orders.get((module, field_name))
+        if found is None:
+            found = self._orders[(module, field_name)] = TimeOrder(field_name, self.records[module].values())
+        return found
 
     def _sorted(
         self, module: ModuleDef, rows: list[dict[str, Any]], sort_by: str, order: str
@@ -327,13 +354,12 @@ class CrmOrg:
         view: CustomView | None = None,
         sort_by: str | None = None,
         sort_order: Literal["asc", "desc"] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Records matching ``query``; raises InvalidQuery/InvalidData for bad input."""
+    ) -> Selection:
+        """Records matching ``query``, read lazily; raises InvalidQuery/InvalidData for bad input."""
         definition = MODULES[module]
-        rows = filter(self._search_filter(definition, query), self.records[module].values())
-        if view is not None:
-            rows = filter(self.view_filter(view), rows)
-        return self._sorted(definition, list(rows), sort_by or "id", sort_order or "desc")
+        rows = self._ordered(definition, sort_by or "id", sort_order or "desc")
+        rows = rows.filtered(self._search_filter(definition, query))
+        return rows if view is None else rows.filtered(self.view_filter(view))
 
     def _search_filter(self, module: ModuleDef, query: Search) -> crit.Predicate:
         if query.criteria is not None:
@@ -557,12 +583,18 @@ class CrmOrg:
         self._index(module, record)
         return record
 
-    def _index(self, module: ModuleDef, record: Mapping[str, Any]) -> None:
+    def _index(self, module: ModuleDef, record: dict[str, Any]) -> None:
+        for (name, _), order in self._orders.items():
+            if name == module.api_name:
+                order.add(record)
         value = record.get(module.duplicate_check_field)
         if value is not None:
             self._unique[module.api_name].setdefault(_unique_key(value), record["id"])
 
-    def _unindex(self, module: ModuleDef, record: Mapping[str, Any]) -> None:
+    def _unindex(self, module: ModuleDef, record: dict[str, Any]) -> None:
+        for (name, _), order in self._orders.items():
+            if name == module.api_name:
+                order.discard(record)
         value = record.get(module.duplicate_check_field)
         index = self._unique[module.api_name]
         if value is not None and index.get(_unique_key(value)) == record["id"]:

@@ -105,10 +105,9 @@ async def list_records(request: Request) -> Response:
     rows = call.org.list_records(
         module.api_name, ids=ids, view=view, modified_since=since, sort_by=sort_by, sort_order=sort_order
     )
-    page = rows[window.offset : window.offset + window.per_page]
+    page, more = rows.page(window.offset, window.per_page)
     if not page:
         return empty_response(304 if since is not None and not rows else 204)
-    more = window.offset + len(page) < len(rows)
     shown_by = sort_by or (view.sort_by if view else None) or "id"
     shown_order = sort_order or (view.sort_order if view else None) or "desc"
     info = (
@@ -216,11 +215,9 @@ async def search_records(request: Request) -> Response:
     if page * per_page > DISCRETE_LIMIT:
         raise LimitReached(DISCRETE_LIMIT)
     rows = call.org.search(module.api_name, query, view=view, sort_by=sort_by, sort_order=sort_order)
-    window = Window((page - 1) * per_page, per_page)
-    chunk = rows[window.offset : window.offset + per_page]
+    chunk, more = rows.page((page - 1) * per_page, per_page)
     if not chunk:
         return empty_response(204)
-    more = window.offset + len(chunk) < len(rows)
     info = {
         "per_page": per_page,
         "count": len(chunk),
