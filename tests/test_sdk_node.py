@@ -30,7 +30,7 @@ pytestmark = pytest.mark.server
 def _node() -> str:
     node = shutil.which("node")
     missing = (
-        "node is not on PATH"
+        "node is not on PATH (install Node.js 20, then: npm ci --prefix tests/node)"
         if node is None
         else f"{SDK_PACKAGE} is not installed (run: npm ci --prefix tests/node)"
         if not SDK_PACKAGE.is_dir()
@@ -107,3 +107,13 @@ def test_node_sdk_reads_a_contacts_account_lookup(sdk_run: SdkRun) -> None:
     stored = served.crm("GET", f"/Contacts/{contact['id']}", params={"fields": "Account_Name"}).json()
     [row] = stored["data"]
     assert row["Account_Name"] == {"name": contact["account_name"], "id": contact["account_id"]}
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_sdk_fails_under_ci_and_skips_locally(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(f"{__name__}.SDK_PACKAGE", tmp_path / "absent")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="npm ci --prefix tests/node"):
+        _node()
