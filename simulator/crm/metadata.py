@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from simulator.crm import versions
+
 #: Data types whose values are text; search's ``equals`` means "contains" on these (not picklists).
 TEXT_TYPES = frozenset({"text", "textarea", "email", "phone", "website"})
 NUMBER_TYPES = frozenset({"integer", "bigint", "double", "currency"})
@@ -363,10 +365,11 @@ def find_module(name: str) -> ModuleDef | None:
 # -- settings/fields -------------------------------------------------------------------------
 
 
-def field_json(module: ModuleDef, f: FieldDef, *, prefix: int) -> dict[str, Any]:
-    """One entry of ``settings/fields``: every key the SDK reads, the rest as Zoho fills them."""
+def field_json(module: ModuleDef, f: FieldDef, *, prefix: int, version: str) -> dict[str, Any]:
+    """One entry of ``settings/fields``: every key the SDK reads, the rest as Zoho fills them,
+    in the shape of API ``version`` (``versions.CHANGES``)."""
     writable = not f.read_only
-    return {
+    entry = {
         "associated_module": None,
         "webhook": True,
         "operation_type": {
@@ -419,7 +422,7 @@ def field_json(module: ModuleDef, f: FieldDef, *, prefix: int) -> dict[str, Any]
         "email_parser": {"fields_update_supported": False, "record_operations_supported": True},
         "currency": {"rounding_option": "normal", "precision": 2} if f.data_type == "currency" else {},
         "custom_field": f.custom,
-        "lookup": _lookup_json(f, prefix=prefix),
+        "lookup": _lookup_json(f, prefix=prefix, version=version),
         "convert_mapping": {},
         "rollup_summary": {},
         "length": f.max_length,
@@ -460,6 +463,9 @@ def field_json(module: ModuleDef, f: FieldDef, *, prefix: int) -> dict[str, Any]
         "private": None,
         "sub_module": None,
     }
+    if not versions.has(version, "customizable_properties"):
+        del entry["customizable_properties"]
+    return entry
 
 
 def _pick_list_values(f: FieldDef, *, prefix: int) -> list[dict[str, Any]]:
@@ -477,15 +483,18 @@ def _pick_list_values(f: FieldDef, *, prefix: int) -> list[dict[str, Any]]:
     ]
 
 
-def _lookup_json(f: FieldDef, *, prefix: int) -> dict[str, Any]:
+def _lookup_json(f: FieldDef, *, prefix: int, version: str) -> dict[str, Any]:
     if f.lookup is None:
         return {}
     target = MODULES[f.lookup]
+    module: Any = target.api_name
+    if versions.has(version, "lookup_module_object"):
+        module = {"api_name": target.api_name, "id": make_id(prefix, target.serial)}
     return {
         "display_label": f.label,
         "api_name": f.api_name,
         "id": make_id(prefix, f.serial * 10 + 1),
-        "module": {"api_name": target.api_name, "id": make_id(prefix, target.serial)},
+        "module": module,
         "query_details": {},
         "revalidate_filter_during_edit": False,
     }
@@ -494,10 +503,11 @@ def _lookup_json(f: FieldDef, *, prefix: int) -> dict[str, Any]:
 # -- settings/modules ------------------------------------------------------------------------
 
 
-def module_json(module: ModuleDef, *, prefix: int) -> dict[str, Any]:
+def module_json(module: ModuleDef, *, prefix: int, version: str) -> dict[str, Any]:
+    """One entry of ``settings/modules``, in the shape of API ``version`` (``versions.CHANGES``)."""
     display = module.by_name[module.display_field]
     admin = {"name": "Administrator", "id": make_id(prefix, ADMIN_PROFILE_SERIAL)}
-    return {
+    entry = {
         "has_more_profiles": False,
         "global_search_supported": True,
         "deletable": True,
@@ -563,3 +573,6 @@ def module_json(module: ModuleDef, *, prefix: int) -> dict[str, Any]:
         "layout_associations": [],
         "status": "visible",
     }
+    if not versions.has(version, "recycle_bin_on_delete"):
+        del entry["recycle_bin_on_delete"]
+    return entry

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from simulator.clock import crm_datetime, crm_formatter
+from simulator.crm import versions
 from simulator.crm.metadata import ADMIN_PROFILE_SERIAL, MODULES, FieldDef, ModuleDef, make_id
 from simulator.crm.models import CrmOrg, CustomView, DeletedRecord, User, WriteOutcome
 
@@ -231,10 +232,11 @@ def user(org: CrmOrg, person: User) -> dict[str, Any]:
     }
 
 
-def org_details(org: CrmOrg) -> dict[str, Any]:
+def org_details(org: CrmOrg, *, version: str) -> dict[str, Any]:
+    """The org, in the shape of API ``version`` (``versions.CHANGES``)."""
     admin = org.current_user
     domain = admin.email.split("@", 1)[1]
-    return {
+    details = {
         "country": "India",
         "photo_id": None,
         "city": "Chennai",
@@ -287,6 +289,9 @@ def org_details(org: CrmOrg) -> dict[str, Any]:
         "zia_zgid": None,
         "checkin_preferences": {"restricted_event_types": None},
     }
+    if not versions.has(version, "deletable_org_account"):
+        del details["deletable_org_account"]
+    return details
 
 
 # -- custom views ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The CRM API's endpoints: authenticate, parse the request, ask the org, shape the reply.
 
-Every route carries a ``{version}`` path parameter: ``v2`` to ``v8`` share one route set.  ``v2``
-(and ``v2.1``) is the legacy API: ``fields`` is optional, there are no page tokens, no 2000-record
-cap on ``page`` and ``info`` is short (research §8).  Errors are raised; the app renders them.
+Every route carries a ``{version}`` path parameter: ``v2`` to ``v8`` share one route set, and
+where a version's replies differ from v8's, ``versions.CHANGES`` says how (e.g. ``v2`` and ``v2.1``
+have no page tokens and a short ``info``).  Errors are raised; the app renders them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.responses import Response
 from simulator.accounts.models import AccessToken, AuthError
 from simulator.clock import crm_datetime
 from simulator.crm import params as p
-from simulator.crm import render
+from simulator.crm import render, versions
 from simulator.crm.errors import (
     AmbiguityDuringProcessing,
     AuthenticationFailure,
@@ -39,8 +39,6 @@ from simulator.crm.paging import DISCRETE_LIMIT, Window, binding, issue_token, p
 from simulator.http import BodyError, empty_response, json_response, read_json
 from simulator.ids import is_zoho_id
 
-VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
-LEGACY_VERSIONS = ("v2", "v2.1")
 MAX_WRITE_RECORDS = 100
 _SEARCH_PARAMS = ("criteria", "email", "phone", "word")
 _COUNT_AMBIGUITY = "Please use either Cvid or Search Params. Combination of both the params is not allowed"
@@ -55,9 +53,9 @@ class Call:
     version: str
     params: Mapping[str, str]
 
-    @property
-    def legacy(self) -> bool:
-        return self.version in LEGACY_VERSIONS
+    def has(self, change: str) -> bool:
+        """Whether this call's API version already behaves as ``versions.CHANGES[change]`` says."""
+        return versions.has(self.version, change)
 
 
 def _call(request: Request, *, group: str, resource: str | None = None, action: str = "READ") -> Call:
@@ -68,7 +66,7 @@ def _call(request: Request, *, group: str, resource: str | None = None, action: 
 
 def _authenticate(request: Request) -> Call:
     version = request.path_params["version"]
-    if version not in VERSIONS:
+    if version not in versions.VERSIONS:
         raise InvalidUrlPattern()
     try:
         tenant, token = request.app.state.simulator.authenticate(request.headers.get("authorization"))
@@ -96,7 +94,7 @@ def _module_call(request: Request, action: str) -> tuple[Call, ModuleDef]:
 
 async def list_records(request: Request) -> Response:
     call, module = _module_call(request, "READ")
-    fields = p.fields(module, call.params.get("fields"), required=not call.legacy)
+    fields = p.fields(module, call.params.get("fields"), required=call.has("fields_required"))
     view = _view_param(call, module)
     sort_by, sort_order = p.sorting(call.params, with_view=view is not None)
     ids = p.ids(call.params.get("ids"))
@@ -111,9 +109,9 @@ async def list_records(request: Request) -> Response:
     shown_by = sort_by or (view.sort_by if view else None) or "id"
     shown_order = sort_order or (view.sort_order if view else None) or "desc"
     info = (
-        _short_info(window, len(page), more)
-        if call.legacy
-        else _token_info(call, window, len(page), more, bound, sort=(shown_by, shown_order))
+        _token_info(call, window, len(page), more, bound, sort=(shown_by, shown_order))
+        if call.has("page_tokens")
+        else _short_info(window, len(page), more)
     )
     data = render.records(call.org, module, page, fields)
     return json_response({"data": data, "info": info})
@@ -129,12 +127,13 @@ def _window(call: Call, module: ModuleDef) -> tuple[Window, str]:
         params={k: v for k, v in call.params.items() if k not in ("page", "page_token")},
     )
     token = call.params.get("page_token")
-    if token is not None and not call.legacy:
+    tokens = call.has("page_tokens")
+    if token is not None and tokens:
         if "page" in call.params:
             raise AmbiguityDuringProcessing("page", "page_token")
         return token_window(token, per_page=per_page, bound_to=bound, now=call.org.clock.now()), bound
     page = p.integer(call.params, "page", default=1)
-    return page_window(page=page, per_page=per_page, limit=None if call.legacy else DISCRETE_LIMIT), bound
+    return page_window(page=page, per_page=per_page, limit=DISCRETE_LIMIT if tokens else None), bound
 
 
 def _token_info(
@@ -226,7 +225,7 @@ async def search_records(request: Request) -> Response:
         "sort_order": sort_order or "desc",
         "more_records": more,
     }
-    if call.legacy:
+    if not call.has("page_tokens"):
         del info["sort_by"], info["sort_order"]
     return json_response({"data": render.records(call.org, module, chunk, fields), "info": info})
 
@@ -350,14 +349,16 @@ def _module_param(call: Call) -> ModuleDef:
 async def settings_fields(request: Request) -> Response:
     call = _call(request, group="settings", resource="fields")
     module = _module_param(call)
-    prefix = call.org.prefix
-    return json_response({"fields": [field_json(module, f, prefix=prefix) for f in module.fields]})
+    prefix, version = call.org.prefix, call.version
+    fields = [field_json(module, f, prefix=prefix, version=version) for f in module.fields]
+    return json_response({"fields": fields})
 
 
 async def settings_modules(request: Request) -> Response:
     call = _call(request, group="settings", resource="modules")
     modules = sorted(MODULES.values(), key=lambda module: module.sequence_number)
-    return json_response({"modules": [module_json(module, prefix=call.org.prefix) for module in modules]})
+    shown = [module_json(module, prefix=call.org.prefix, version=call.version) for module in modules]
+    return json_response({"modules": shown})
 
 
 async def settings_module(request: Request) -> Response:
@@ -369,7 +370,7 @@ async def settings_module(request: Request) -> Response:
     )
     if module is None:
         raise InvalidModule.path(2)
-    return json_response({"modules": [module_json(module, prefix=call.org.prefix)]})
+    return json_response({"modules": [module_json(module, prefix=call.org.prefix, version=call.version)]})
 
 
 async def settings_custom_views(request: Request) -> Response:
@@ -419,7 +420,7 @@ async def settings_custom_view(request: Request) -> Response:
 
 async def org_details(request: Request) -> Response:
     call = _call(request, group="org")
-    return json_response({"org": [render.org_details(call.org)]})
+    return json_response({"org": [render.org_details(call.org, version=call.version)]})
 
 
 async def users(request: Request) -> Response:
