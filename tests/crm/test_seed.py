@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -106,10 +105,8 @@ def test_the_org_has_an_admin_current_user_and_a_fixed_offset_zone() -> None:
 
 
 @pytest.mark.slow
-def test_a_hundred_thousand_records_seed_in_seconds() -> None:
-    started = time.perf_counter()
+def test_a_hundred_thousand_records_seed_whole_and_distinct() -> None:
+    """How fast is measured in bench/seed.py, not here: a test never depends on the machine's speed."""
     org = seeded(accounts=25_000, contacts=75_000)
-    elapsed = time.perf_counter() - started
     assert len(org.records["Contacts"]) == 75_000
     assert len({a["Account_Name"].lower() for a in org.iter_records("Accounts")}) == 25_000
-    assert elapsed < 10, f"seeding 100,000 records took {elapsed:.1f}s"
