@@ -34,7 +34,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
-from simulator.crm.orders import Selection, TimeOrder
+from simulator.crm.orders import FieldOrder, Selection
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -149,7 +149,7 @@ class CrmOrg:
     views: dict[str, CustomView] = field(default_factory=dict)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
-    _orders: dict[tuple[str, str], TimeOrder] = field(init=False, repr=False)
+    _orders: dict[tuple[str, str], FieldOrder] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ids = IdSequence(prefix=self.prefix, start=self.next_id)
@@ -299,7 +299,7 @@ class CrmOrg:
             chosen = [table[i] for i in sorted(table.keys() & set(ids), key=int)]
             rows = Selection.of(self._sorted(definition, chosen, sort_by, order))
         elif sort_by == "id" and modified_since is not None:  # an incremental read: only what changed
-            recent = sorted(self._time_order(module, "Modified_Time").ids_after(modified_since))
+            recent = sorted(self._field_order(module, "Modified_Time").ids_after(modified_since))
             if order == "desc":
                 recent.reverse()
             rows = Selection(lambda: (table[str(record_id)] for record_id in recent), size=len(recent))
@@ -316,20 +316,25 @@ class CrmOrg:
         return crit.view_predicate(view.criteria, MODULES[view.module], self.value, ctx)
 
     def _ordered(self, module: ModuleDef, sort_by: str, order: str) -> Selection:
-        """All of a module's records in an order: id and the timestamps without copying them."""
+        """All of a module's records in an order, without copying them: by id, or by a field kept
+        sorted as records are written. A lookup or user field sorts by the name of the record it
+        points at, which another module's writes change: those are sorted when asked."""
         table, descending = self.records[module.api_name], order == "desc"
         if sort_by == "id":
-            return Selection(lambda: reversed(table.values()) if descending else iter(table.values()))
-        if sort_by in ("Created_Time", "Modified_Time"):
-            by_time = self._time_order(module.api_name, sort_by)
-            return Selection(lambda: (table[i] for i in by_time.ids(descending=descending)))
+            return Selection(
+                lambda: reversed(table.values()) if descending else iter(table.values()), size=len(table)
+            )
+        if module.by_name[sort_by].data_type not in REFERENCE_TYPES:
+            by_field = self._field_order(module.api_name, sort_by)
+            return Selection(lambda: (table[i] for i in by_field.ids(descending=descending)), size=len(table))
         return Selection.of(self._sorted(module, list(table.values()), sort_by, order))
 
-    def _time_order(self, module: str, field_name: str) -> TimeOrder:
+    def _field_order(self, module: str, field_name: str) -> FieldOrder:
         """Built on first use, then kept up to date by every write (``_index``/``_unindex``)."""
         found = self._orders.get((module, field_name))
         if found is None:
-            found = self._orders[(module, field_name)] = TimeOrder(field_name, self.records[module].values())
+            found = FieldOrder(field_name, _sort_key, self.records[module].values())
+            self._orders[(module, field_name)] = found
         return found
 
     def _sorted(

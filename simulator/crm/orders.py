@@ -7,14 +7,14 @@ whole module for every page made paging through a module quadratic. Instead:
   page (and one row past it, to tell whether there are more);
 - id order needs no index: a module's dict holds its records in id order (ids grow with
   creation), and ``reversed()`` walks it backwards for free;
-- ``TimeOrder`` keeps a module's records sorted by ``Created_Time`` or ``Modified_Time`` (ties by
-  id), updated as records are written; it is built the first time a list asks for that order.
+- ``FieldOrder`` keeps a module's records sorted by one field (``Created_Time``, ``Modified_Time``,
+  or a view's sort field), ties by id, updated as records are written; it is built the first time
+  a list asks for that order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -62,27 +62,38 @@ class Selection:
         return list(islice(self._rows(), start, stop))
 
 
-class TimeOrder:
-    """One module's records by ``(field, id)``: ``Created_Time`` or ``Modified_Time``."""
+class FieldOrder:
+    """One module's records by one field's value, ties by id; records without a value come last,
+    in id order, whichever way the rest runs (as Zoho lists them)."""
 
-    def __init__(self, field: str, records: Iterable[Row]) -> None:
+    def __init__(self, field: str, key: Callable[[Any], Any], records: Iterable[Row]) -> None:
         self.field = field
-        self._keys: SortedList = SortedList(self._key(row) for row in records)
+        self._key = key
+        self._present: SortedList = SortedList()
+        self._absent: SortedList = SortedList()
+        for row in records:
+            self.add(row)
 
     def add(self, row: Row) -> None:
-        self._keys.add(self._key(row))
+        value = row.get(self.field)
+        if value is None:
+            self._absent.add(int(row["id"]))
+        else:
+            self._present.add((self._key(value), int(row["id"])))
 
     def discard(self, row: Row) -> None:
-        self._keys.discard(self._key(row))
+        value = row.get(self.field)
+        if value is None:
+            self._absent.discard(int(row["id"]))
+        else:
+            self._present.discard((self._key(value), int(row["id"])))
 
     def ids(self, *, descending: bool) -> Iterator[str]:
-        keys = reversed(self._keys) if descending else iter(self._keys)
-        return (str(record_id) for _, record_id in keys)
+        present = reversed(self._present) if descending else iter(self._present)
+        yield from (str(record_id) for _, record_id in present)
+        yield from (str(record_id) for record_id in self._absent)
 
-    def ids_after(self, when: datetime) -> list[int]:
-        """The ids of records whose time is after ``when``, in time order."""
-        start = self._keys.bisect_right((when, float("inf")))
-        return [record_id for _, record_id in self._keys.islice(start)]
-
-    def _key(self, row: Row) -> tuple[datetime, int]:
-        return row[self.field], int(row["id"])
+    def ids_after(self, value: Any) -> list[int]:
+        """The ids of records whose value is after ``value``, in value order."""
+        start = self._present.bisect_right((self._key(value), float("inf")))
+        return [record_id for _, record_id in self._present.islice(start)]
