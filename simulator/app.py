@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
+from simulator import scope
 from simulator.accounts.urls import routes as accounts_routes
 from simulator.books import errors as books_errors
 from simulator.books.urls import routes as books_routes
@@ -28,7 +29,14 @@ logger = logging.getLogger("zohosim")
 
 def create_app(simulator: Simulator | None = None) -> Starlette:
     app = Starlette(
-        routes=[*accounts_routes, *crm_routes, *books_routes, Mount("/__zohosim", routes=control_routes)],
+        routes=[
+            *accounts_routes,
+            *scope.crm_routes,  # left-out operations first: their paths would otherwise match generic routes
+            *crm_routes,
+            *scope.books_routes,
+            *books_routes,
+            Mount("/__zohosim", routes=control_routes),
+        ],
         middleware=[Middleware(StripTrailingSlash), Middleware(Gate)],
         exception_handlers={
             ZohoError: _zoho_error,

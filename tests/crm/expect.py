@@ -80,6 +80,7 @@ OAS_GAPS: dict[str, tuple[str, ...]] = {
         "$.data[*].query.criteria",
         "$.data[*].query.file_type",
         "$.data[*].result",
+        "$.data[*].result.next_page_token",
     ),
     # The by-id view: module as {api_name, id}, criteria in Zoho's own shape, no sharing on public views.
     "custom_view": (
