@@ -231,6 +231,10 @@ DOCUMENT_GAPS: dict[tuple[str, str, int], tuple[tuple[str, ...], str]] = {
         "tests/crm/expect.py OAS_GAPS['custom_view']; and a view with no sort field (Zoho's standard views) "
         "has sort_by and sort_order null, where the document has only the object of a sorted view",
     ),
+    ("crm", "GET /crm/bulk/v8/read/{job_id}", 200): (
+        OAS_GAPS["bulk_read_job"],
+        "tests/crm/expect.py OAS_GAPS['bulk_read_job']",
+    ),
     ("crm", "GET /crm/v8/settings/custom_views", 400): (
         _ERROR_KEYS,
         _PAGING_ERRORS.format(listed="INVALID_MODULE"),

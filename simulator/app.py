@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from simulator import scope
 from simulator.accounts.urls import routes as accounts_routes
 from simulator.books import errors as books_errors
 from simulator.books.urls import routes as books_routes
@@ -29,7 +30,14 @@ logger = logging.getLogger("zohosim")
 
 def create_app(simulator: Simulator | None = None) -> Starlette:
     app = Starlette(
-        routes=[*accounts_routes, *crm_routes, *books_routes, Mount("/__zohosim", routes=control_routes)],
+        routes=[
+            *accounts_routes,
+            *scope.crm_routes,  # left-out operations first: their paths would otherwise match generic routes
+            *crm_routes,
+            *scope.books_routes,
+            *books_routes,
+            Mount("/__zohosim", routes=control_routes),
+        ],
         middleware=[Middleware(InternalErrors), Middleware(StripTrailingSlash), Middleware(Gate)],
         exception_handlers={
             ZohoError: _zoho_error,

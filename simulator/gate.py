@@ -21,7 +21,7 @@ from simulator.books import errors as books_errors
 from simulator.control.errors import ControlTokenRequired
 from simulator.crm import errors as crm_errors
 from simulator.faults import FaultRule
-from simulator.http import service_of
+from simulator.http import SUB_REQUEST, service_of
 from simulator.requestlog import WRITE_METHODS
 from simulator.tenants import Simulator, Tenant, persist
 
@@ -142,8 +142,8 @@ class _Visit:
 
     def _admit(self) -> tuple[Response | None, Callable[[], None]]:
         tenant = self.tenant
-        if tenant is None or self.service == "accounts":
-            return None, _nothing
+        if tenant is None or self.service == "accounts" or self.scope.get(SUB_REQUEST):
+            return None, _nothing  # a composite call's sub-requests share its one credit
         limits = tenant.books_limits if self.service == "books" else tenant.crm_limits
         verdict = limits.admit(self.time)
         if verdict is None:

@@ -15,6 +15,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
+#: The ASGI scope key marking a composite API's sub-request: the gate charges no rate limit for it.
+SUB_REQUEST = "zohosim.sub_request"
 
 
 class BodyError(ValueError):

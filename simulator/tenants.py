@@ -17,6 +17,7 @@ from simulator.accounts.models import AccessToken, Accounts, AuthError, OAuthCli
 from simulator.books.models import BooksOrg
 from simulator.books.seed import seed_books
 from simulator.clock import Clock, parse_datetime
+from simulator.crm.bulk import BulkReads
 from simulator.crm.models import CrmOrg
 from simulator.crm.seed import seed_crm
 from simulator.faults import FaultInjector
@@ -61,6 +62,8 @@ class Tenant:
     books_limits: BooksLimits = field(init=False)
 
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Bulk read jobs live with the server, not in exports or the store: a job is short-lived.
+    bulk_reads: BulkReads = field(default_factory=BulkReads)
 
     def __post_init__(self) -> None:
         self.books_limits = BooksLimits(time_zone=self.books.time_zone)
@@ -188,6 +191,7 @@ class Simulator:
         tenant.crm_limits = CrmLimits()
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)
         tenant.snapshots.clear()
+        tenant.bulk_reads = BulkReads()
         return tenant
 
     def tenant_of(self, *, authorization: str | None, client_id: str | None = None) -> Tenant | None:

@@ -170,6 +170,47 @@ def _candidates(service: Service, path: str) -> list[_Route]:
     return sorted((r for r in matching if r.specificity == best), key=lambda r: r.order)
 
 
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation: ``path`` is the full request path template, server prefix included."""
+
+    service: Service
+    method: str
+    path: str
+    document: str
+    parameters: tuple[dict[str, Any], ...]  # path-level and operation-level, ``$ref``s followed
+
+
+def operations(service: Service) -> list[Operation]:
+    """Every operation of the service's documents, in document order."""
+    skip_without_oas()
+    found = []
+    for route in _routes(_oas_dir().resolve(), service):
+        path_item, item_file = _deref(_load(route.file)["paths"][route.template], route.file)
+        prefix = _server_prefix(_load(route.file))
+        for method in _METHODS:
+            operation = path_item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            parameters = [
+                _deref(parameter, item_file)[0]
+                for parameter in [*path_item.get("parameters", []), *operation.get("parameters", [])]
+            ]
+            found.append(
+                Operation(
+                    service=service,
+                    method=method.upper(),
+                    path=prefix + route.template,
+                    document=route.file.name,
+                    parameters=tuple(p for p in parameters if isinstance(p, dict)),
+                )
+            )
+    return found
+
+
 # -- turning an OpenAPI 3.0 schema into a self-contained JSON Schema -------------------------
 
 

@@ -17,6 +17,8 @@ CRM_DEFAULT = (
     "ZohoCRM.users.ALL",
     "ZohoCRM.org.ALL",
     "ZohoCRM.coql.READ",
+    "ZohoCRM.bulk.ALL",
+    "ZohoCRM.composite_requests.CUSTOM",
 )
 BOOKS_DEFAULT = ("ZohoBooks.fullaccess.all",)
 DEFAULT = CRM_DEFAULT + BOOKS_DEFAULT

@@ -31,14 +31,16 @@ class CrmError(ZohoError):
 
 
 class DataErrors(ZohoError):
-    """A write whose every record failed: HTTP 400 with the per-record errors inside ``data``."""
+    """A write whose every record failed: HTTP 400 with the per-record errors inside ``data``
+    (or inside ``key``: a composite request's bad sub-requests are listed in ``__composite_requests``)."""
 
-    def __init__(self, errors: list[CrmError]) -> None:
+    def __init__(self, errors: list[CrmError], *, key: str = "data") -> None:
         super().__init__(", ".join(error.code for error in errors))
         self.errors = errors
+        self.key = key
 
     def body(self) -> dict[str, Any]:
-        return {"data": [error.body() for error in self.errors]}
+        return {self.key: [error.body() for error in self.errors]}
 
 
 def field_path(api_name: str, index: int) -> dict[str, Any]:
@@ -126,8 +128,10 @@ class MandatoryNotFound(CrmError):
     code = "MANDATORY_NOT_FOUND"
     default_message = "required field not found"
 
-    def __init__(self, api_name: str, index: int) -> None:
-        super().__init__(field_path(api_name, index))
+    def __init__(self, api_name: str, index: int | None = None, *, json_path: str | None = None) -> None:
+        """A field of the ``index``-th record, or any key of a body at ``json_path``."""
+        details = field_path(api_name, index) if index is not None else {}
+        super().__init__(details or {"api_name": api_name, "json_path": json_path or f"$.{api_name}"})
 
 
 class DuplicateData(CrmError):
@@ -249,3 +253,97 @@ class InternalError(CrmError):
     status_code = 500
     code = "INTERNAL_ERROR"
     default_message = "Internal Server Error"
+
+
+# -- the composite API (``POST /__composite_requests``; composite_requests.json) -------------------
+
+
+class NotSupported(CrmError):
+    code = "NOT_SUPPORTED"
+    default_message = "the given API is not supported in composite requests"
+
+
+class InvalidReference(CrmError):
+    code = "INVALID_REFERENCE"
+    default_message = "the reference given seems to be invalid"
+
+
+class LoopingFound(CrmError):
+    code = "LOOPING_FOUND"
+    default_message = "the sub-requests refer to each other in a loop"
+
+
+class ProcessingStopped(CrmError):
+    """A sub-request left unexecuted because an earlier one failed under ``rollback_on_fail``."""
+
+    code = "PROCESSING_STOPPED"
+    default_message = "processing stopped as a previous sub-request failed"
+
+
+class RollbackPerformed(CrmError):
+    """A sub-request whose changes were undone because the sub-request at ``index`` failed."""
+
+    code = "ROLLBACK_PERFORMED"
+    default_message = "rollback performed"
+
+    def __init__(self, index: int) -> None:
+        super().__init__({"rollbacked_by_sub_request_index": index})
+
+
+# -- bulk read (``/crm/bulk/{version}/read``; bulk_read.json) --------------------------------------
+
+
+class ResourceNotFound(CrmError):
+    status_code = 404
+    code = "RESOURCE_NOT_FOUND"
+    default_message = "the requested resource doesn't exist"
+
+    def __init__(self, resource: str, *, status_code: int = 404) -> None:
+        super().__init__({"resource": resource})
+        self.status_code = status_code
+
+
+class RequestBodyIsEmpty(CrmError):
+    code = "REQUEST_BODY_IS_EMPTY"
+    default_message = "the request body is empty"
+
+
+class RequestBodyNotReadable(CrmError):
+    code = "REQUEST_BODY_NOT_READABLE"
+    default_message = "the request body is not readable"
+
+
+class InvalidCriteria(CrmError):
+    code = "INVALID_CRITERIA"
+    default_message = "the criteria given seems to be invalid"
+
+
+class FieldNotAvailable(CrmError):
+    code = "FIELD_NOT_AVAILABLE"
+    default_message = "the field given is not available in the module"
+
+    def __init__(self, api_name: str, module: str) -> None:
+        super().__init__({"api_name": api_name, "module": module})
+
+
+class PageRangeExceeded(CrmError):
+    code = "PAGE_RANGE_EXCEEDED"
+    default_message = "the page given exceeds the allowed range"
+
+    def __init__(self, max_limit: int) -> None:
+        super().__init__({"max_limit": max_limit})
+
+
+class InvalidCallbackUrl(CrmError):
+    code = "INVALID_CALLBACK_URL"
+    default_message = "the callback URL given seems to be invalid"
+
+
+class InvalidCallbackMethod(CrmError):
+    code = "INVALID_CALLBACK_METHOD"
+    default_message = "the callback method must be post"
+
+
+class ModuleNotSupported(CrmError):
+    code = "MODULE_NOT_SUPPORTED"
+    default_message = "the module given is not supported for bulk read"

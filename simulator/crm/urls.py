@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route
 
+from simulator.crm import bulk_responses, composite
 from simulator.crm import responses as r
 
 
@@ -42,7 +43,13 @@ _BASE = "/crm/{version}"
 _MODULE = f"{_BASE}/{{module:crm_module}}"
 _RECORD = f"{_MODULE}/{{record_id:crm_record}}"
 
+_BULK_READ = "/crm/bulk/{version}/read"
+
 routes: list[BaseRoute] = [
+    Route(f"{_BASE}/__composite_requests", composite.composite_requests, methods=["POST"]),
+    Route(_BULK_READ, bulk_responses.create_job, methods=["POST"]),
+    Route(f"{_BULK_READ}/{{job_id}}", bulk_responses.job_details, methods=["GET"]),
+    Route(f"{_BULK_READ}/{{job_id}}/result", bulk_responses.download_result, methods=["GET"]),
     Route(f"{_BASE}/settings/fields", r.settings_fields, methods=["GET"]),
     Route(f"{_BASE}/settings/modules", r.settings_modules, methods=["GET"]),
     Route(f"{_BASE}/settings/modules/{{module}}", r.settings_module, methods=["GET"]),

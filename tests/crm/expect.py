@@ -72,6 +72,16 @@ OAS_GAPS: dict[str, tuple[str, ...]] = {
             "sort_order",
         )
     ),
+    # A bulk read job (Zoho's job-details samples): the query echoes what was asked (module and page
+    # at least); ``result`` comes with COMPLETED, without ``next_page_token`` when there is no next page.
+    "bulk_read_job": (
+        "$.data[*].query.cvid",
+        "$.data[*].query.fields",
+        "$.data[*].query.criteria",
+        "$.data[*].query.file_type",
+        "$.data[*].result",
+        "$.data[*].result.next_page_token",
+    ),
     # The by-id view: module as {api_name, id}, criteria in Zoho's own shape, no sharing on public views.
     "custom_view": (
         "$.custom_views[*].created_by",
