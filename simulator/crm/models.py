@@ -316,7 +316,7 @@ class CrmOrg:
             return sorted(rows, key=lambda row: (row[sort_by], int(row["id"])), reverse=descending)
         f = module.by_name[sort_by]
         present = [row for row in rows if row.get(sort_by) is not None]
-        present.sort(key=lambda row: (_sort_key(self.value(row, f)), int(row["id"])), reverse=descending)
+        present.sort(key=lambda row: (sort_key(self.value(row, f)), int(row["id"])), reverse=descending)
         return present + [row for row in rows if row.get(sort_by) is None]
 
     def search(
@@ -691,7 +691,7 @@ def _phone_filter(phone: str, names: list[str]) -> crit.Predicate:
     return matches
 
 
-def _sort_key(value: Any) -> Any:
+def sort_key(value: Any) -> Any:
     if isinstance(value, crit.Ref):
         return (value.name or "").lower()
     return value.lower() if isinstance(value, str) else value

@@ -12,6 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route
 
 from simulator.crm import responses as r
+from simulator.crm import responses_coql
 
 
 def _segment_except(*reserved: str) -> str:
@@ -28,7 +29,7 @@ class _Segment(Convertor[str]):
 
 
 class _ModuleSegment(_Segment):
-    regex = _segment_except("settings", "org", "users")
+    regex = _segment_except("settings", "org", "users", "coql")
 
 
 class _RecordSegment(_Segment):
@@ -49,6 +50,7 @@ routes: list[BaseRoute] = [
     Route(f"{_BASE}/settings/custom_views", r.settings_custom_views, methods=["GET"]),
     Route(f"{_BASE}/settings/custom_views/{{view_id}}", r.settings_custom_view, methods=["GET"]),
     Route(f"{_BASE}/org", r.org_details, methods=["GET"]),
+    Route(f"{_BASE}/coql", responses_coql.query, methods=["POST"]),
     Route(f"{_BASE}/users", r.users, methods=["GET"]),
     Route(f"{_BASE}/users/{{user_id}}", r.user, methods=["GET"]),
     Route(f"{_MODULE}/actions/count", r.count_records, methods=["GET"]),
