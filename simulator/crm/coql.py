@@ -28,8 +28,9 @@ from simulator.crm.errors import CoqlSyntaxError
 
 MAX_DEPTH = 32
 KEYWORDS = frozenset(
-    "select from where order by asc desc limit offset and or not in like is null between true false".split()
-)
+    {"select", "from", "where", "order", "by", "asc", "desc", "limit", "offset", "and", "or", "not",
+     "in", "like", "is", "null", "between", "true", "false"}
+)  # fmt: skip
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")

@@ -140,9 +140,7 @@ def run(org: CrmOrg, query: Plan) -> Result:
     for ordering, descending in reversed(query.order_by):
         rows = _sorted(org, rows, paths[ordering.path], descending=descending)
     page = rows[query.offset : query.offset + query.limit]
-    shown = [
-        {**{c.path: c.show(org, row) for c in query.columns}, "id": row["id"]} for row in page
-    ]
+    shown = [{**{c.path: c.show(org, row) for c in query.columns}, "id": row["id"]} for row in page]
     return Result(shown, query.offset + len(page) < min(len(rows), MAX_ROWS))
 
 
