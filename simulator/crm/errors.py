@@ -123,6 +123,15 @@ class InvalidData(CrmError):
         return cls(details, message="the id given seems to be invalid")
 
     @classmethod
+    def relation(cls) -> InvalidData:
+        """A related list the module does not have (or one that cannot be changed through the list)."""
+        return cls({"resource_path_index": 2}, message="The relation name given seems to be invalid")
+
+    @classmethod
+    def related_id(cls, record_id: str) -> InvalidData:
+        return cls({"id": record_id}, message="the related id given seems to be invalid")
+
+    @classmethod
     def not_deleted(cls, record_id: str) -> InvalidData:
         return cls({"id": record_id}, message="record not deleted")
 

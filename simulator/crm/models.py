@@ -34,6 +34,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
+from simulator.crm.tags import Tag
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -51,7 +52,7 @@ USER_TYPES_PARAM = (
     "ActiveConfirmedAdmins",
     "CurrentUser",
 )
-#: Keys a record body may carry that are not fields to store (tags are not modelled).
+#: Keys a record body may carry that are not fields to store (tags change through their own API).
 _NOT_FIELDS = frozenset({"id", "Tag"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INT32 = 2**31
@@ -146,6 +147,9 @@ class CrmOrg:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {m: {} for m in MODULES})
     deleted: dict[str, list[DeletedRecord]] = field(default_factory=lambda: {m: [] for m in MODULES})
     views: dict[str, CustomView] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)
+    #: Many-to-many links of related lists (``related.py``): table name -> ``[id, id]`` pairs.
+    links: dict[str, list[list[str]]] = field(default_factory=dict)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
 
@@ -594,6 +598,15 @@ class CrmOrg:
                 name: [{**asdict(row), "deleted_time": row.deleted_time.isoformat()} for row in rows]
                 for name, rows in self.deleted.items()
             },
+            "tags": [
+                {
+                    **asdict(tag),
+                    "created_time": tag.created_time.isoformat(),
+                    "modified_time": tag.modified_time.isoformat(),
+                }
+                for tag in self.tags.values()
+            ],
+            "links": self.links,
         }
 
     @classmethod
@@ -618,6 +631,15 @@ class CrmOrg:
         for name, rows in data["records"].items():
             for row in rows:
                 org.put_record(name, _record_from_json(MODULES[name], row))
+        for tag in data.get("tags", ()):
+            org.tags[tag["id"]] = Tag(
+                **{
+                    **tag,
+                    "created_time": datetime.fromisoformat(tag["created_time"]),
+                    "modified_time": datetime.fromisoformat(tag["modified_time"]),
+                }
+            )
+        org.links = {name: [list(pair) for pair in pairs] for name, pairs in data.get("links", {}).items()}
         for name, rows in data["deleted"].items():
             org.deleted[name] = [
                 DeletedRecord(**{**row, "deleted_time": datetime.fromisoformat(row["deleted_time"])})
