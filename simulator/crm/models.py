@@ -101,11 +101,15 @@ class CustomView:
 
 @dataclass
 class DeletedRecord:
+    """A deleted record: in the recycle bin until purged from it (``permanent``) by ``recycle_bin``."""
+
     id: str
     display_name: str | None
     created_by: str | None
     deleted_by: str
     deleted_time: datetime
+    owner: str | None = None
+    permanent: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,10 +361,9 @@ class CrmOrg:
     def deleted_records(
         self, module: str, *, kind: str, modified_since: datetime | None
     ) -> list[DeletedRecord]:
-        """``kind`` is all, recycle or permanent; every deletion goes to the recycle bin, newest first."""
-        if kind == "permanent":
-            return []
-        rows = self.deleted[module]
+        """``kind`` is all, recycle or permanent (purged from the bin); newest first."""
+        permanent = kind == "permanent"
+        rows = [row for row in self.deleted[module] if kind == "all" or row.permanent == permanent]
         if modified_since is not None:
             rows = [row for row in rows if row.deleted_time > modified_since]
         return sorted(rows, key=lambda row: (row.deleted_time, int(row.id)), reverse=True)
@@ -436,6 +439,7 @@ class CrmOrg:
                 created_by=record.get("Created_By"),
                 deleted_by=self.current_user_id,
                 deleted_time=self.clock.now(),
+                owner=record.get("Owner"),
             )
         )
         return WriteOutcome(record=record)

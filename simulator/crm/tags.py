@@ -81,6 +81,23 @@ def _new(org: CrmOrg, module: str, name: str, color: str | None) -> Tag:
     return tag
 
 
+def update(org: CrmOrg, tag: Tag, item: object) -> CrmError | None:
+    """Rename and/or recolour ``tag`` from ``{"name"?, "color_code"?}``; the error, or None."""
+    if not isinstance(item, Mapping):
+        return InvalidData({"api_name": "tags", "json_path": "$.tags[0]"})
+    name, color = item.get("name", tag.name), item.get("color_code", tag.color_code)
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+        return InvalidData({"api_name": "name", "json_path": "$.tags[0].name", "maximum_length": MAX_NAME})
+    if color not in COLORS:
+        return InvalidData({"api_name": "color_code", "json_path": "$.tags[0].color_code"})
+    other = find(org, tag.module, name)
+    if other is not None and other is not tag:
+        return DuplicateData({"api_name": "name", "json_path": "$.tags[0].name"})
+    tag.name, tag.color_code = name.strip(), color
+    tag.modified_by, tag.modified_time = org.current_user_id, org.clock.now()
+    return None
+
+
 def find(org: CrmOrg, module: str, name: str) -> Tag | None:
     wanted = name.strip().lower()
     return next((tag for tag in tags_of(org, module) if tag.name.lower() == wanted), None)
