@@ -2,8 +2,9 @@
 
 Conditions become the search API's ``criteria.Condition`` nodes and are matched by
 ``criteria.search_predicate``, so COQL compares values exactly as search and custom views do.
-A column is one of the module's fields, ``id``, or a lookup's field one level deep
-(``Account_Name.Account_Name``, ``Vendor_Name.id``); its values are read through ``Column.read``.
+A column is one of the module's fields, ``id``, ``Tag`` (records filtered by tag name), or a
+lookup's field one level deep (``Account_Name.Account_Name``, ``Vendor_Name.id``); its values are
+read through ``Column.read``.
 
 Caps (Zoho's COQL limitations page, v8): 50 columns, 25 criteria, 10 ORDER BY columns (a repeated
 one is DUPLICATE_DATA), LIMIT 1 to 2000 (default 200), and no row beyond the 100,000th.  Without
@@ -22,6 +23,7 @@ from simulator.crm import criteria as crit
 from simulator.crm.errors import DuplicateData, InvalidModule, InvalidQuery, LimitExceeded
 from simulator.crm.metadata import MODULES, NUMBER_TYPES, REFERENCE_TYPES, TEXT_TYPES, FieldDef, ModuleDef
 from simulator.crm.models import CrmOrg, sort_key
+from simulator.crm.tags import Tag, record_tags
 
 MAX_COLUMNS = 50
 MAX_CRITERIA = 25
@@ -30,8 +32,20 @@ DEFAULT_LIMIT = 200
 MAX_LIMIT = 2000
 MAX_ROWS = 100_000
 _ID = FieldDef("id", "Record Id", "bigint")
+#: A record's tags, compared by name (``Tag = 'Hot'``, ``Tag in (...)``, ``Tag is null``).
+_TAG = FieldDef("Tag", "Tag", "lookup")
 _ORDERED = NUMBER_TYPES | {"date", "datetime"}
 _LIKE_TYPES = TEXT_TYPES | {"picklist"}
+
+
+@dataclass(frozen=True)
+class _Tags(crit.Ref):
+    """A record's tags as criteria see them: it matches any of their names."""
+
+    tags: tuple[Tag, ...] = ()
+
+    def matches(self, value: str) -> bool:
+        return any(tag.name.lower() == value.lower() for tag in self.tags)
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,9 @@ class Column:
                 return None if target_id is None else int(target_id)
             target = org.records[self.lookup.lookup or ""].get(target_id)
             return None if target is None else org.value(target, self.source)
+        if self.source is _TAG:
+            found = tuple(record_tags(org, record))
+            return _Tags(record["id"], None, tags=found) if found else None
         return int(record["id"]) if self.source is _ID else org.value(record, self.source)
 
     def show(self, org: CrmOrg, record: Mapping[str, Any]) -> Any:
@@ -59,6 +76,8 @@ class Column:
         value = self.read(org, record)
         if value is None:
             return None
+        if isinstance(value, _Tags):
+            return [{"name": tag.name, "id": tag.id} for tag in value.tags]
         if isinstance(value, crit.Ref):
             return {"id": value.id}
         if self.source is _ID:
@@ -116,6 +135,8 @@ def plan(query: coql.Query) -> Plan:
 def column(module: ModuleDef, path: str) -> Column:
     if path.lower() == "id":
         return Column("id", _ID, _ID)
+    if path in ("Tag", "Tag.name"):
+        return Column(path, replace(_TAG, api_name=path), _TAG)
     base, _, sub = path.partition(".")
     f = module.by_name.get(base)
     if f is None or (sub and f.data_type not in REFERENCE_TYPES):

@@ -153,3 +153,17 @@ def test_tag_errors(zoho: ZohoClient) -> None:
     many = [{"name": f"T{n}"} for n in range(11)]
     reply = zoho.crm("POST", f"/Products/{record}/actions/add_tags", json={"tags": many})
     assert reply.status_code == 400 and reply.json()["data"][0]["code"] == "LIMIT_EXCEEDED"
+
+
+def test_coql_finds_records_by_tag(zoho: ZohoClient) -> None:
+    first, second, third = first_ids(zoho, "Contacts", 3)
+    zoho.crm("POST", "/Contacts/actions/add_tags", json={"tags": [{"name": "Hot"}], "ids": [first, third]})
+    reply = zoho.crm("POST", "/coql", json={"select_query": "select Tag from Contacts where Tag = 'hot'"})
+    body = valid(reply)
+    assert sorted(row["id"] for row in body["data"]) == sorted([first, third])
+    assert {row["Tag"][0]["name"] for row in body["data"]} == {"Hot"}
+    untagged = zoho.crm(
+        "POST", "/coql", json={"select_query": "select id from Contacts where Tag is null limit 200"}
+    )
+    assert second in [row["id"] for row in valid(untagged)["data"]]
+    assert not {first, third} & {row["id"] for row in untagged.json()["data"]}
