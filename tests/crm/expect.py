@@ -89,6 +89,9 @@ OAS_GAPS: dict[str, tuple[str, ...]] = {
         "$.org[*].call_icon",
         "$.org[*].zia_zgid",
     ),
+    # The record document types a record's tags as whole tags (times, creators); records carry them as
+    # tags.json's Record_Detail_Tag ({name, id, color_code}), COQL as {name, id}.
+    "tags": ("$.data[*].Tag",),
     # A standard layout has no creator, no conversion mapping and no section properties (null or {}
     # where the document requires objects); its fields are settings/fields' own entries ("fields").
     "layouts": (

@@ -159,7 +159,7 @@ def test_coql_finds_records_by_tag(zoho: ZohoClient) -> None:
     first, second, third = first_ids(zoho, "Contacts", 3)
     zoho.crm("POST", "/Contacts/actions/add_tags", json={"tags": [{"name": "Hot"}], "ids": [first, third]})
     reply = zoho.crm("POST", "/coql", json={"select_query": "select Tag from Contacts where Tag = 'hot'"})
-    body = valid(reply)
+    body = valid(reply, "tags")
     assert sorted(row["id"] for row in body["data"]) == sorted([first, third])
     assert {row["Tag"][0]["name"] for row in body["data"]} == {"Hot"}
     untagged = zoho.crm(
