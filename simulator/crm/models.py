@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from simulator.clock import Clock
 from simulator.crm import criteria as crit
@@ -37,6 +37,9 @@ from simulator.crm.metadata import (
 from simulator.crm.tags import Tag
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
+
+if TYPE_CHECKING:
+    from simulator.crm.mass_update import MassUpdateJob
 
 STATE_FORMAT = 1
 SORTABLE = ("id", "Created_Time", "Modified_Time")
@@ -154,6 +157,8 @@ class CrmOrg:
     tags: dict[str, Tag] = field(default_factory=dict)
     #: Many-to-many links of related lists (``related.py``): table name -> ``[id, id]`` pairs.
     links: dict[str, list[list[str]]] = field(default_factory=dict)
+    #: Mass-update jobs by id (``mass_update.py``); not part of the saved state.
+    mass_updates: dict[str, MassUpdateJob] = field(default_factory=dict)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
 

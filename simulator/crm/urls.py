@@ -12,7 +12,13 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route
 
 from simulator.crm import responses as r
-from simulator.crm import responses_coql, responses_related, responses_settings, responses_tags
+from simulator.crm import (
+    responses_coql,
+    responses_mass_update,
+    responses_related,
+    responses_settings,
+    responses_tags,
+)
 
 
 def _segment_except(*reserved: str) -> str:
@@ -74,6 +80,8 @@ routes: list[BaseRoute] = [
     Route(f"{_MODULE}/actions/remove_tags", _tag.remove_tags, methods=["POST"]),
     Route(f"{_RECORD}/actions/add_tags", _tag.add_tags, methods=["POST"]),
     Route(f"{_RECORD}/actions/remove_tags", _tag.remove_tags, methods=["POST"]),
+    Route(f"{_MODULE}/actions/mass_update", responses_mass_update.schedule, methods=["POST"]),
+    Route(f"{_MODULE}/actions/mass_update", responses_mass_update.status, methods=["GET"]),
     Route(f"{_MODULE}/actions/count", r.count_records, methods=["GET"]),
     Route(f"{_MODULE}/upsert", r.upsert_records, methods=["POST"]),
     Route(f"{_MODULE}/deleted", r.deleted_records, methods=["GET"]),
