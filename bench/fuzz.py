@@ -66,6 +66,7 @@ OPERATIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("crm-v8/users.json", "/crm/v8/users", ("get",)),
         ("crm-v8/users.json", "/crm/v8/users/{user}", ("get",)),
         ("crm-v8/coql.json", "/crm/v8/coql", ("post",)),
+        ("crm-v8/record.json", "/crm/v8/{module_api_name}/actions/mass_update", ("get", "post")),
         (
             "crm-v8/related_records.json",
             "/crm/v8/{module_api_name}/{record_id}/{related_list_api_name}",

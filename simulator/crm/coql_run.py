@@ -7,8 +7,8 @@ lookup's field one level deep (``Account_Name.Account_Name``, ``Vendor_Name.id``
 read through ``Column.read``.
 
 Caps (Zoho's COQL limitations page, v8): 50 columns, 25 criteria, 10 ORDER BY columns (a repeated
-one is DUPLICATE_DATA), LIMIT 1 to 2000 (default 200), and no row beyond the 100,000th.  Without
-ORDER BY, rows come by id ascending.
+one is DUPLICATE_DATA), LIMIT 1 to 2000 (default 200), and no row beyond the 100,000th; and 100
+values in ``in``, as the search API allows.  Without ORDER BY, rows come by id ascending.
 """
 
 from __future__ import annotations
@@ -196,8 +196,10 @@ def _count(node: crit.Node) -> int:
 
 def _condition(col: Column, node: coql.Comparison) -> crit.Condition:
     f, op = col.field, node.operator
-    if f.data_type == "textarea" or (op in ("in", "not_in") and len(node.values) > crit.MAX_IN_VALUES):
+    if f.data_type == "textarea":
         raise InvalidQuery.data_type(col.path, f.data_type, op)
+    if op in ("in", "not_in") and len(node.values) > crit.MAX_IN_VALUES:
+        raise LimitExceeded.clause("where", crit.MAX_IN_VALUES)
     if op in ("like", "not_like"):
         return _like(col, node)
     ordered = op.startswith(("less", "greater")) or op.endswith("between")

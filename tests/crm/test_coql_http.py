@@ -218,6 +218,14 @@ def test_the_documented_caps(zoho: ZohoClient) -> None:
         "limit exceeded",
         {"clause": "where", "limit": 25},
     )
+    values = ", ".join(str(n) for n in range(101))
+    error(
+        coql(zoho, f"select id from Contacts where id in ({values})"),
+        400,
+        "LIMIT_EXCEEDED",
+        "limit exceeded",
+        {"clause": "where", "limit": 100},
+    )
     columns = ", ".join(["id"] * 51)
     error(
         coql(zoho, f"select {columns} from Contacts"),
