@@ -167,3 +167,17 @@ def test_coql_finds_records_by_tag(zoho: ZohoClient) -> None:
     )
     assert second in [row["id"] for row in valid(untagged)["data"]]
     assert not {first, third} & {row["id"] for row in untagged.json()["data"]}
+
+
+def test_tags_and_links_survive_an_export_and_import(zoho: ZohoClient) -> None:
+    [account] = first_ids(zoho, "Accounts", 1)
+    [product] = first_ids(zoho, "Products", 1)
+    zoho.crm("POST", f"/Accounts/{account}/actions/add_tags", json={"tags": [{"name": "Kept"}]})
+    zoho.crm("PUT", f"/Accounts/{account}/Products/{product}")
+    state = zoho.control("GET", "/tenants/t1/export").json()
+    zoho.control("POST", "/tenants/t1/reset").raise_for_status()
+    assert tags_of(zoho, "Accounts", account) == []
+    zoho.control("POST", "/tenants/t1/import", json=state).raise_for_status()
+    assert [t["name"] for t in tags_of(zoho, "Accounts", account)] == ["Kept"]
+    linked = zoho.crm("GET", f"/Accounts/{account}/Products", params={"fields": "Product_Name"})
+    assert [p["id"] for p in linked.json()["data"]] == [product]
