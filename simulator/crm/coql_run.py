@@ -21,7 +21,15 @@ from simulator.clock import crm_datetime
 from simulator.crm import coql
 from simulator.crm import criteria as crit
 from simulator.crm.errors import DuplicateData, InvalidModule, InvalidQuery, LimitExceeded
-from simulator.crm.metadata import MODULES, NUMBER_TYPES, REFERENCE_TYPES, TEXT_TYPES, FieldDef, ModuleDef
+from simulator.crm.metadata import (
+    MODULES,
+    NUMBER_TYPES,
+    REFERENCE_TYPES,
+    TEXT_TYPES,
+    FieldDef,
+    ModuleDef,
+    find_module,
+)
 from simulator.crm.models import CrmOrg, sort_key
 from simulator.crm.tags import Tag, record_tags
 
@@ -105,7 +113,7 @@ class Result:
 
 def plan(query: coql.Query) -> Plan:
     """Resolve ``query``'s names and check its caps; raises Zoho's COQL errors."""
-    module = next((m for m in MODULES.values() if m.api_name.lower() == query.module.lower()), None)
+    module = find_module(query.module)
     if module is None:
         raise InvalidModule({"module": query.module})
     if len(query.columns) > MAX_COLUMNS:

@@ -29,7 +29,7 @@ from simulator.crm.metadata import (
 )
 from simulator.crm.models import CrmOrg
 from simulator.crm.paging import page_window
-from simulator.crm.responses import _call, _module_param, _short_info
+from simulator.crm.responses import Call, _call, _module_param, _short_info
 from simulator.http import empty_response, json_response
 
 # -- layouts -----------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ async def settings_field(request: Request) -> Response:
 # -- recycle bin -------------------------------------------------------------------------------
 
 
-def _bin_filter(call: Any) -> str | None:
+def _bin_filter(call: Call) -> str | None:
     """``filters`` names a module: ``{"comparator":"equal","field":{"api_name":"module"},"value":...}``,
     or the module's name alone."""
     raw = call.params.get("filters")

@@ -24,7 +24,7 @@ from simulator.crm.errors import (
     UnableToParseDataType,
 )
 from simulator.crm.models import CrmOrg
-from simulator.crm.responses import MAX_WRITE_RECORDS, _call, _module_call, _module_param
+from simulator.crm.responses import MAX_WRITE_RECORDS, Call, _call, _module_call, _module_param
 from simulator.crm.tags import Tag
 from simulator.http import BodyError, json_response, read_json
 from simulator.ids import normalize_id
@@ -101,7 +101,7 @@ def _details(org: CrmOrg, tag: Tag) -> dict[str, Any]:
     return full
 
 
-def _tag_param(call: Any, raw: str, module: str) -> Tag:
+def _tag_param(call: Call, raw: str, module: str) -> Tag:
     tag = call.org.tags.get(p.record_id(raw, resource_path_index=2))
     if tag is None or tag.module != module:
         raise InvalidData.invalid_id({"resource_path_index": 2})
