@@ -65,6 +65,32 @@ OPERATIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("crm-v8/org.json", "/crm/v8/org", ("get",)),
         ("crm-v8/users.json", "/crm/v8/users", ("get",)),
         ("crm-v8/users.json", "/crm/v8/users/{user}", ("get",)),
+        ("crm-v8/coql.json", "/crm/v8/coql", ("post",)),
+        ("crm-v8/record.json", "/crm/v8/{module_api_name}/actions/mass_update", ("get", "post")),
+        (
+            "crm-v8/related_records.json",
+            "/crm/v8/{module_api_name}/{record_id}/{related_list_api_name}",
+            ("get", "put", "delete"),
+        ),
+        (
+            "crm-v8/related_records.json",
+            "/crm/v8/{module_api_name}/{record_id}/{related_list_api_name}/{related_record_id}",
+            ("get", "put", "delete"),
+        ),
+        ("crm-v8/related_lists.json", "/crm/v8/settings/related_lists", ("get",)),
+        ("crm-v8/related_lists.json", "/crm/v8/settings/related_lists/{id}", ("get",)),
+        ("crm-v8/tags.json", "/crm/v8/settings/tags", ("get", "post")),
+        ("crm-v8/tags.json", "/crm/v8/settings/tags/{id}", ("put", "delete")),
+        ("crm-v8/tags.json", "/crm/v8/settings/tags/{id}/actions/records_count", ("get",)),
+        ("crm-v8/tags.json", "/crm/v8/{module_api_name}/actions/add_tags", ("post",)),
+        ("crm-v8/tags.json", "/crm/v8/{module_api_name}/actions/remove_tags", ("post",)),
+        ("crm-v8/tags.json", "/crm/v8/{module_api_name}/{record_id}/actions/add_tags", ("post",)),
+        ("crm-v8/tags.json", "/crm/v8/{module_api_name}/{record_id}/actions/remove_tags", ("post",)),
+        ("crm-v8/layouts.json", "/crm/v8/settings/layouts", ("get",)),
+        ("crm-v8/layouts.json", "/crm/v8/settings/layouts/{id}", ("get",)),
+        ("crm-v8/fields.json", "/crm/v8/settings/fields/{field}", ("get",)),
+        ("crm-v8/recycle_bin.json", "/crm/v8/settings/recycle_bin", ("get", "delete")),
+        ("crm-v8/recycle_bin.json", "/crm/v8/settings/recycle_bin/{record_id}", ("get", "delete")),
     ],
     "books": [
         ("books-v3/organizations.yml", "/organizations", ("get",)),
@@ -201,6 +227,11 @@ _PAGING_ERRORS = (
     "{{limit, param_name}}, UNABLE_TO_PARSE_DATA_TYPE)"
 )
 _ERROR_KEYS = ("$.code", "$.message", "$.details")
+_SETTINGS_ERRORS = (
+    "the document lists only {listed} here, not every form; a missing or unknown `module` query "
+    "parameter, a malformed id and bad paging fail as on every CRM call, naming the parameter "
+    "(research zoho-crm-api.md §1.1 and its error table)"
+)
 
 #: (service, operation, status) -> (JSON paths whose errors are tolerated, why). A failing reply is
 #: re-validated with tests/openapi.py (which reads ``oneOf`` as ``anyOf``) ignoring these paths.
@@ -211,6 +242,9 @@ DOCUMENT_GAPS: dict[tuple[str, str, int], tuple[tuple[str, ...], str]] = {
             ("GET /crm/v8/{module_api_name}", "list"),
             ("GET /crm/v8/{module_api_name}/actions/count", "count"),
             ("GET /crm/v8/settings/fields", "fields"),
+            ("GET /crm/v8/settings/fields/{field}", "fields"),
+            ("GET /crm/v8/settings/layouts", "layouts"),
+            ("GET /crm/v8/settings/layouts/{id}", "layouts"),
             ("GET /crm/v8/settings/modules", "modules"),
             ("GET /crm/v8/settings/modules/{api_name}", "modules"),
             ("GET /crm/v8/settings/custom_views", "custom_views"),
@@ -249,6 +283,42 @@ DOCUMENT_GAPS: dict[tuple[str, str, int], tuple[tuple[str, ...], str]] = {
         _ERROR_KEYS,
         "the document lists only INVALID_MODULE; an unknown cvid is INVALID_DATA {param_name: cvid} "
         "(research §1.1)",
+    ),
+    **{
+        ("crm", operation, 400): (_ERROR_KEYS, _SETTINGS_ERRORS.format(listed=listed))
+        for operation, listed in (
+            ("GET /crm/v8/settings/fields/{field}", "INVALID_MODULE and REQUIRED_PARAM_MISSING"),
+            ("GET /crm/v8/settings/layouts", "INVALID_MODULE and REQUIRED_PARAM_MISSING"),
+            ("GET /crm/v8/settings/layouts/{id}", "INVALID_MODULE and REQUIRED_PARAM_MISSING"),
+            ("GET /crm/v8/settings/related_lists", "INVALID_DATA and REQUIRED_PARAM_MISSING"),
+            ("GET /crm/v8/settings/related_lists/{id}", "INVALID_DATA and REQUIRED_PARAM_MISSING"),
+            ("GET /crm/v8/settings/tags", "INVALID_MODULE and REQUIRED_PARAM_MISSING"),
+            ("PUT /crm/v8/settings/tags/{id}", "INVALID_DATA and REQUIRED_PARAM_MISSING"),
+            (
+                "GET /crm/v8/settings/tags/{id}/actions/records_count",
+                "INVALID_DATA and REQUIRED_PARAM_MISSING",
+            ),
+            (
+                "GET /crm/v8/settings/recycle_bin",
+                "its own variants of INVALID_DATA and REQUIRED_PARAM_MISSING",
+            ),
+            (
+                "DELETE /crm/v8/settings/recycle_bin",
+                "its own variants of INVALID_DATA and REQUIRED_PARAM_MISSING",
+            ),
+        )
+    },
+    ("crm", "POST /crm/v8/settings/tags", 400): (
+        (*_ERROR_KEYS, "$.tags"),
+        _SETTINGS_ERRORS.format(listed="INVALID_MODULE, REQUIRED_PARAM_MISSING and some item errors")
+        + "; a body that is not JSON is UNABLE_TO_PARSE_DATA_TYPE, a tag name over 25 characters an "
+        "INVALID_DATA item with maximum_length, as record writes report them",
+    ),
+    ("crm", "POST /crm/v8/coql", 400): (
+        _ERROR_KEYS,
+        "the document lists only the query's own errors (SYNTAX_ERROR, INVALID_QUERY, ...); a body "
+        "without a string select_query fails as every CRM write body does (UNABLE_TO_PARSE_DATA_TYPE, "
+        "REQUIRED_PARAM_MISSING {param_name}, INVALID_DATA {api_name, json_path})",
     ),
     ("crm", "GET /crm/v8/settings/fields", 400): (
         ("$.details",),
@@ -321,6 +391,10 @@ def pins_for(served: Served, token: str) -> dict[str, list[Any]]:
         "module": modules,
         "api_name": modules,
         "id": record_ids + views,
+        "record_id": record_ids,
+        "related_record_id": record_ids,
+        "related_list_api_name": ["Contacts", "Products"],
+        "field": ["Email", "Phone", "Unit_Price"],
         "user": users,
         "contact_id": contacts,
         "contactperson_id": persons,

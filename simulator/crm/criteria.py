@@ -216,7 +216,7 @@ class _SearchParser:
         if any(value == "" for value in raw_values):
             raise _query_error(f.api_name, "the value is empty", value="")
         try:
-            return tuple(_typed(f, value) for value in raw_values)
+            return tuple(typed(f, value) for value in raw_values)
         except ValueError:
             raise _query_error(
                 f.api_name, "the value does not match the field's data type", expected_data_type=f.data_type
@@ -249,7 +249,7 @@ def _text(chars: list[tuple[str, bool]]) -> str:
     return "".join(char for char, _ in chars)
 
 
-def _typed(f: FieldDef, value: str) -> Any:
+def typed(f: FieldDef, value: str) -> Any:
     """A criteria value as the field's type; ValueError when it cannot be one."""
     if f.data_type in ("integer", "bigint"):
         return int(value)
@@ -287,6 +287,18 @@ def _joined(parts: Sequence[Predicate], connectors: Sequence[str]) -> Predicate:
 
 def _search_test(node: Condition) -> Callable[[Any], bool]:
     f, op, values = node.field, node.operator, node.values
+    negated = NEGATIONS.get(op)
+    if negated is not None:
+        positive = _search_test(Condition(f, negated, values))
+        return lambda value: value is not None and not positive(value)
+    if op == "equal":
+        return _equals(f, values[0], contains=False)
+    if op == "is_null":
+        return lambda value: value is None
+    if op in ("contains", "ends_with"):
+        part = values[0].lower()
+        found = str.__contains__ if op == "contains" else str.endswith
+        return lambda value: isinstance(value, str) and found(value.lower(), part)
     if op == "equals":
         return _equals(f, values[0], contains=f.data_type in TEXT_TYPES)
     if op == "not_equal":
@@ -304,6 +316,10 @@ def _search_test(node: Condition) -> Callable[[Any], bool]:
     compare = _COMPARISONS[op]
     return lambda value: value is not None and compare(value, values[0])
 
+
+#: Operators only COQL uses (``=`` is an exact match there, ``like`` has three forms), with the
+#: negative ones defined by their positive (a negative never matches an empty value, as in SQL).
+NEGATIONS = {"not_in": "in", "not_contains": "contains", "not_between": "between", "is_not_null": "is_null"}
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "greater_than": operator.gt,
@@ -481,7 +497,7 @@ def _view_value(f: FieldDef, item: Any, ctx: ViewContext | None) -> Any:
     if f.data_type in NUMBER_TYPES:
         if isinstance(item, bool) or not isinstance(item, (int, float, str)):
             raise ValueError(item)
-        return _typed(f, str(item)) if isinstance(item, str) else item
+        return typed(f, str(item)) if isinstance(item, str) else item
     if f.data_type == "date":
         return date.fromisoformat(str(item)).isoformat()
     if f.data_type == "datetime":

@@ -94,6 +94,11 @@ class LimitExceeded(CrmError):
         return cls({"limit": limit, "param_name": param_name})
 
     @classmethod
+    def clause(cls, clause: str, limit: int) -> LimitExceeded:
+        """COQL: a clause over its documented cap (select columns, criteria, order by, limit, offset)."""
+        return cls({"clause": clause, "limit": limit})
+
+    @classmethod
     def records(cls, limit: int = 100) -> LimitExceeded:
         """Too many records in a write body; Zoho reports it as a per-record item."""
         return cls(
@@ -118,6 +123,15 @@ class InvalidData(CrmError):
     @classmethod
     def invalid_id(cls, details: dict[str, Any]) -> InvalidData:
         return cls(details, message="the id given seems to be invalid")
+
+    @classmethod
+    def relation(cls) -> InvalidData:
+        """A related list the module does not have (or one that cannot be changed through the list)."""
+        return cls({"resource_path_index": 2}, message="The relation name given seems to be invalid")
+
+    @classmethod
+    def related_id(cls, record_id: str) -> InvalidData:
+        return cls({"id": record_id}, message="the related id given seems to be invalid")
 
     @classmethod
     def not_deleted(cls, record_id: str) -> InvalidData:
@@ -216,6 +230,36 @@ class ExpectedParamMissing(CrmError):
 class InvalidQuery(CrmError):
     code = "INVALID_QUERY"
     default_message = "invalid query formed"
+
+    @classmethod
+    def column(cls, column_name: str) -> InvalidQuery:
+        """COQL: a column the module does not have (the COQL document's message)."""
+        return cls({"column_name": column_name}, message="column given seems to be invalid")
+
+    @classmethod
+    def value(cls, column_name: str, expected_data_type: str) -> InvalidQuery:
+        return cls(
+            {"column_name": column_name, "expected_data_type": expected_data_type},
+            message="value given seems to be invalid for the column",
+        )
+
+    @classmethod
+    def data_type(cls, column_name: str, data_type: str, operator: str) -> InvalidQuery:
+        """COQL: an operator the column's type does not take (``like`` on a number, ``>`` on text)."""
+        return cls(
+            {"column_name": column_name, "data_type": data_type, "operator": operator},
+            message="data type not supported",
+        )
+
+
+class CoqlSyntaxError(CrmError):
+    """A COQL query that does not parse: where (``line``, ``column``, ``near``), as Zoho reports it."""
+
+    code = "SYNTAX_ERROR"
+    default_message = "invalid query formed"
+
+    def __init__(self, *, column: int, near: str) -> None:
+        super().__init__({"line": 1, "column": column, "near": near})
 
 
 class LimitReached(CrmError):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from simulator.clock import Clock
 from simulator.crm import criteria as crit
@@ -35,8 +35,12 @@ from simulator.crm.metadata import (
     make_id,
 )
 from simulator.crm.orders import FieldOrder, Selection
+from simulator.crm.tags import Tag
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
+
+if TYPE_CHECKING:
+    from simulator.crm.mass_update import MassUpdateJob
 
 STATE_FORMAT = 1
 SORTABLE = ("id", "Created_Time", "Modified_Time")
@@ -52,7 +56,7 @@ USER_TYPES_PARAM = (
     "ActiveConfirmedAdmins",
     "CurrentUser",
 )
-#: Keys a record body may carry that are not fields to store (tags are not modelled).
+#: Keys a record body may carry that are not fields to store (tags change through their own API).
 _NOT_FIELDS = frozenset({"id", "Tag"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INT32 = 2**31
@@ -101,11 +105,15 @@ class CustomView:
 
 @dataclass
 class DeletedRecord:
+    """A deleted record: in the recycle bin until purged from it (``permanent``) by ``recycle_bin``."""
+
     id: str
     display_name: str | None
     created_by: str | None
     deleted_by: str
     deleted_time: datetime
+    owner: str | None = None
+    permanent: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,11 @@ class CrmOrg:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {m: {} for m in MODULES})
     deleted: dict[str, list[DeletedRecord]] = field(default_factory=lambda: {m: [] for m in MODULES})
     views: dict[str, CustomView] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)
+    #: Many-to-many links of related lists (``related.py``): table name -> ``[id, id]`` pairs.
+    links: dict[str, list[list[str]]] = field(default_factory=dict)
+    #: Mass-update jobs by id (``mass_update.py``); not part of the saved state.
+    mass_updates: dict[str, MassUpdateJob] = field(default_factory=dict)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
     _orders: dict[tuple[str, str], FieldOrder] = field(init=False, repr=False)
@@ -333,7 +346,7 @@ class CrmOrg:
         """Built on first use, then kept up to date by every write (``_index``/``_unindex``)."""
         found = self._orders.get((module, field_name))
         if found is None:
-            found = FieldOrder(field_name, _sort_key, self.records[module].values())
+            found = FieldOrder(field_name, sort_key, self.records[module].values())
             self._orders[(module, field_name)] = found
         return found
 
@@ -348,7 +361,7 @@ class CrmOrg:
             return sorted(rows, key=lambda row: (row[sort_by], int(row["id"])), reverse=descending)
         f = module.by_name[sort_by]
         present = [row for row in rows if row.get(sort_by) is not None]
-        present.sort(key=lambda row: (_sort_key(self.value(row, f)), int(row["id"])), reverse=descending)
+        present.sort(key=lambda row: (sort_key(self.value(row, f)), int(row["id"])), reverse=descending)
         return present + [row for row in rows if row.get(sort_by) is None]
 
     def search(
@@ -384,10 +397,9 @@ class CrmOrg:
     def deleted_records(
         self, module: str, *, kind: str, modified_since: datetime | None
     ) -> list[DeletedRecord]:
-        """``kind`` is all, recycle or permanent; every deletion goes to the recycle bin, newest first."""
-        if kind == "permanent":
-            return []
-        rows = self.deleted[module]
+        """``kind`` is all, recycle or permanent (purged from the bin); newest first."""
+        permanent = kind == "permanent"
+        rows = [row for row in self.deleted[module] if kind == "all" or row.permanent == permanent]
         if modified_since is not None:
             rows = [row for row in rows if row.deleted_time > modified_since]
         return sorted(rows, key=lambda row: (row.deleted_time, int(row.id)), reverse=True)
@@ -463,6 +475,7 @@ class CrmOrg:
                 created_by=record.get("Created_By"),
                 deleted_by=self.current_user_id,
                 deleted_time=self.clock.now(),
+                owner=record.get("Owner"),
             )
         )
         return WriteOutcome(record=record)
@@ -631,6 +644,15 @@ class CrmOrg:
                 name: [{**asdict(row), "deleted_time": row.deleted_time.isoformat()} for row in rows]
                 for name, rows in self.deleted.items()
             },
+            "tags": [
+                {
+                    **asdict(tag),
+                    "created_time": tag.created_time.isoformat(),
+                    "modified_time": tag.modified_time.isoformat(),
+                }
+                for tag in self.tags.values()
+            ],
+            "links": self.links,
         }
 
     @classmethod
@@ -655,6 +677,15 @@ class CrmOrg:
         for name, rows in data["records"].items():
             for row in rows:
                 org.put_record(name, _record_from_json(MODULES[name], row))
+        for tag in data.get("tags", ()):
+            org.tags[tag["id"]] = Tag(
+                **{
+                    **tag,
+                    "created_time": datetime.fromisoformat(tag["created_time"]),
+                    "modified_time": datetime.fromisoformat(tag["modified_time"]),
+                }
+            )
+        org.links = {name: [list(pair) for pair in pairs] for name, pairs in data.get("links", {}).items()}
         for name, rows in data["deleted"].items():
             org.deleted[name] = [
                 DeletedRecord(**{**row, "deleted_time": datetime.fromisoformat(row["deleted_time"])})
@@ -728,7 +759,7 @@ def _phone_filter(phone: str, names: list[str]) -> crit.Predicate:
     return matches
 
 
-def _sort_key(value: Any) -> Any:
+def sort_key(value: Any) -> Any:
     if isinstance(value, crit.Ref):
         return (value.name or "").lower()
     return value.lower() if isinstance(value, str) else value

@@ -15,6 +15,7 @@ from simulator.clock import crm_datetime, crm_formatter
 from simulator.crm import versions
 from simulator.crm.metadata import ADMIN_PROFILE_SERIAL, MODULES, FieldDef, ModuleDef, make_id
 from simulator.crm.models import CrmOrg, CustomView, DeletedRecord, User, WriteOutcome
+from simulator.crm.tags import Tag, record_tags
 
 _ROLE_SERIALS = {"CEO": 26005, "Manager": 26008, "Sales Representative": 26010}
 _PROFILE_SERIALS = {"Administrator": ADMIN_PROFILE_SERIAL, "Standard": 26014}
@@ -40,7 +41,16 @@ def records(
     shown = tuple(module.fields if fields is None else fields)
     build = _row_builder(tuple((f.api_name, _kind(f)) for f in shown), fields is None)
     converters = tuple(_converter(org, f) for f in shown if _kind(f) != "plain")
-    return build(rows, converters)
+    rows = list(rows)
+    built = build(rows, converters)
+    if fields is None:  # a whole record also lists its tags, by name (``tags.py``)
+        for shown_row, stored in zip(built, rows, strict=True):
+            shown_row["Tag"] = [tag_ref(tag) for tag in record_tags(org, stored)]
+    return built
+
+
+def tag_ref(tag: Tag) -> dict[str, Any]:
+    return {"name": tag.name, "id": tag.id, "color_code": tag.color_code}
 
 
 def _kind(f: FieldDef) -> str:
@@ -166,12 +176,14 @@ def outcome(org: CrmOrg, result: WriteOutcome, *, upsert: bool = False) -> dict[
 
 
 def deleted(org: CrmOrg, row: DeletedRecord) -> dict[str, Any]:
+    """A record purged from the recycle bin keeps only its id and time (research §2 sample)."""
+    kept = not row.permanent
     return {
-        "deleted_by": user_ref(org, row.deleted_by),
+        "deleted_by": user_ref(org, row.deleted_by) if kept else None,
         "id": row.id,
-        "display_name": row.display_name,
-        "type": "recycle",
-        "created_by": user_ref(org, row.created_by),
+        "display_name": row.display_name if kept else None,
+        "type": "recycle" if kept else "permanent",
+        "created_by": user_ref(org, row.created_by) if kept else None,
         "deleted_time": crm_datetime(row.deleted_time, org.time_zone),
     }
 

@@ -99,6 +99,20 @@ OAS_GAPS: dict[str, tuple[str, ...]] = {
         "$.org[*].call_icon",
         "$.org[*].zia_zgid",
     ),
+    # The record document types a record's tags as whole tags (times, creators); records carry them as
+    # tags.json's Record_Detail_Tag ({name, id, color_code}), COQL as {name, id}.
+    "tags": ("$.data[*].Tag",),
+    # A standard layout has no creator, no conversion mapping and no section properties (null or {}
+    # where the document requires objects); its fields are settings/fields' own entries ("fields").
+    "layouts": (
+        "$.layouts[*].created_for",
+        "$.layouts[*].modified_by",
+        "$.layouts[*].created_by",
+        "$.layouts[*].convert_mapping",
+        "$.layouts[*].sections[*].properties",
+        "$.layouts[*].sections[*]._delete",
+        "$.layouts[*].sections[*].fields",
+    ),
     # Research §3's user sample: ``time_zone`` a name, ``MM/dd/yyyy``; the document's e-mail regex
     # and object-only ``Reporting_To`` (null for the top of the hierarchy) fit no real org.
     "users": (

@@ -69,7 +69,7 @@ def test_scopes_limit_modules_actions_and_settings(zoho: ZohoClient) -> None:
 def test_unknown_urls_and_versions_are_invalid_url_patterns(zoho: ZohoClient) -> None:
     message = "Please check if the URL trying to access is a correct one"
     error(zoho.http.get("/crm/v9/Accounts"), 404, "INVALID_URL_PATTERN", message)
-    error(zoho.crm("GET", "/Accounts/1/Contacts/extra"), 404, "INVALID_URL_PATTERN", message)
+    error(zoho.crm("GET", "/Accounts/1/Contacts/2/extra"), 404, "INVALID_URL_PATTERN", message)
     error(zoho.crm("GET", "/settings/layouts_of_nothing"), 404, "INVALID_URL_PATTERN", message)
 
 
