@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS
 from simulator.clock import parse_datetime
 from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
 from simulator.crm.render import view_detail
@@ -37,7 +38,10 @@ async def create_tenant(request: Request) -> Response:
     if tenant_id is not None and tenant_id in sim.tenants:
         raise TenantExists(tenant_id)
     tenant = sim.create_tenant(
-        seed=_int(body, "seed", optional=True), sizes=_sizes(body), tenant_id=tenant_id
+        seed=_int(body, "seed", optional=True),
+        sizes=_sizes(body),
+        tenant_id=tenant_id,
+        books_edition=_books_edition(body),
     )
     return json_response(tenant.credentials(), status_code=201)
 
@@ -156,6 +160,13 @@ def _int(body: dict[str, Any], key: str, *, optional: bool = False) -> int | Non
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise BadRequest(f"'{key}' must be a whole number >= 0")
     return value
+
+
+def _books_edition(body: dict[str, Any]) -> str:
+    edition = body.get("books_edition", DEFAULT_EDITION)
+    if edition not in EDITIONS:
+        raise BadRequest(f"'books_edition' must be one of: {', '.join(EDITIONS)}")
+    return edition
 
 
 def _sizes(body: dict[str, Any]) -> Sizes:
