@@ -17,7 +17,6 @@ from simulator.books import customfields, queries
 from simulator.books.editions import EDITIONS, Edition
 from simulator.books.errors import DoesNotExist, DuplicateName, InvalidValue
 from simulator.books.fields import (
-    ADDRESS_FIELDS,
     CONTACT_FIELDS,
     ITEM_FIELDS,
     PERSON_FIELDS,
@@ -337,79 +336,6 @@ class BooksOrg:
         self._touch_if_changed(contact, before)
         return contact
 
-    # -- additional addresses -------------------------------------------------------------------
-
-    def list_addresses(self, contact_id: str) -> list[dict[str, str]]:
-        """Billing, shipping, then the additional addresses (the documented order of the list)."""
-        contact = self.get_contact(contact_id)
-        return [dict(a) for a in (contact.billing_address, contact.shipping_address, *contact.addresses)]
-
-    def add_address(self, contact_id: str, body: Any) -> dict[str, str]:
-        contact = self.get_contact(contact_id)
-        address = empty_address(self.new_id()) | parse(body, ADDRESS_FIELDS)
-        contact.addresses.append(address)
-        contact.last_modified_time = self.clock.now()
-        return dict(address)
-
-    def update_address(self, contact_id: str, address_id: str, body: Any) -> dict[str, str]:
-        """A partial update of an additional address (billing and shipping change through the contact)."""
-        contact = self.get_contact(contact_id)
-        values = parse(body, ADDRESS_FIELDS)
-        address = self._additional_address(contact, address_id)
-        before = asdict(contact)
-        address.update(values)
-        self._touch_if_changed(contact, before)
-        return dict(address)
-
-    def delete_address(self, contact_id: str, address_id: str) -> None:
-        contact = self.get_contact(contact_id)
-        address = self._additional_address(contact, address_id)
-        contact.addresses = [a for a in contact.addresses if a is not address]
-        contact.last_modified_time = self.clock.now()
-
-    def _additional_address(self, contact: Contact, address_id: str) -> dict[str, str]:
-        found = next((a for a in contact.addresses if a["address_id"] == address_id), None)
-        if found is not None:
-            return found
-        if address_id in (contact.billing_address["address_id"], contact.shipping_address["address_id"]):
-            # UNVERIFIED: Zoho's answer for the billing or shipping address here is not documented.
-            raise InvalidValue("address_id")
-        raise DoesNotExist(entity="Address")
-
-    # -- updates by a unique custom field (PUT /contacts, PUT /items) -----------------------------
-
-    def upsert_contact(
-        self, *, key: str | None, value: str | None, upsert: bool, body: Any
-    ) -> tuple[Contact, bool]:
-        """Update the contact whose unique field ``key`` has ``value``; with ``upsert``, create it if none
-        has. Returns the contact and whether it was created."""
-        definition, value = self._unique_key("contact", key, value)
-        found = next(
-            (c for c in self.contacts.values() if customfields.value_of(c, definition) == value), None
-        )
-        if found is not None:
-            return self.update_contact(found.contact_id, body), False
-        if not upsert:
-            raise DoesNotExist(entity="Contact")
-        return self.create_contact(_with_unique_value(body, definition, value)), True
-
-    def upsert_item(
-        self, *, key: str | None, value: str | None, upsert: bool, body: Any
-    ) -> tuple[Item, bool]:
-        definition, value = self._unique_key("item", key, value)
-        found = next((i for i in self.items.values() if customfields.value_of(i, definition) == value), None)
-        if found is not None:
-            return self.update_item(found.item_id, body), False
-        if not upsert:
-            raise DoesNotExist(entity="Item")
-        return self.create_item(_with_unique_value(body, definition, value)), True
-
-    def _unique_key(self, entity: str, key: str | None, value: str | None) -> tuple[CustomField, str]:
-        definition = customfields.unique_field(self.definitions(entity), key)
-        if not (value or "").strip():
-            raise InvalidValue("X-Unique-Identifier-Value")
-        return definition, value or ""
-
     # -- items ----------------------------------------------------------------------------------
 
     def add_item(self, item: Item) -> Item:
@@ -518,15 +444,6 @@ def _assign(contact: Contact, values: Mapping[str, Any]) -> None:
         setattr(contact, key, value)
     if "payment_terms" in values and "payment_terms_label" not in values:
         contact.payment_terms_label = payment_terms_label(values["payment_terms"])
-
-
-def _with_unique_value(body: Any, definition: CustomField, value: str) -> Any:
-    """A create body that also sets the unique field to the header's value."""
-    entries = body.get("custom_fields", []) if isinstance(body, dict) else None
-    if not isinstance(entries, list):
-        return body  # parsing it refuses it
-    own = {"customfield_id": definition.customfield_id, "value": value}
-    return body | {"custom_fields": [*entries, own]}
 
 
 def _settle_primary(persons: list[ContactPerson], preferred: str | None) -> None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.accounts.models import AuthError
-from simulator.books import crm_import
+from simulator.books import addresses, crm_import, upserts
 from simulator.books.errors import (
     AuthenticationMissing,
     InvalidValue,
@@ -129,7 +129,7 @@ async def update_contact(request: Request) -> Response:
 async def upsert_contact(request: Request) -> Response:
     """``PUT /contacts`` with ``X-Unique-Identifier-Key/-Value`` (and ``X-Upsert``) headers."""
     org = _authorize(request, group="contacts", action="UPDATE")
-    contact, created = org.upsert_contact(**_unique_headers(request), body=await _body(request))
+    contact, created = upserts.upsert_contact(org, **_unique_headers(request), body=await _body(request))
     message = "The contact has been created" if created else "Contact has been updated successfully"
     return _ok(message, contact=org.show_contact(contact))
 
@@ -157,25 +157,25 @@ async def mark_contact_inactive(request: Request) -> Response:
 
 async def list_addresses(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="READ")
-    return _ok(addresses=org.list_addresses(request.path_params["contact_id"]))
+    return _ok(addresses=addresses.list_addresses(org, request.path_params["contact_id"]))
 
 
 async def add_address(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="CREATE")
-    address = org.add_address(request.path_params["contact_id"], await _body(request))
+    address = addresses.add_address(org, request.path_params["contact_id"], await _body(request))
     return _ok("The address has been created.", address_info=address)
 
 
 async def update_address(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="UPDATE")
     params = request.path_params
-    address = org.update_address(params["contact_id"], params["address_id"], await _body(request))
+    address = addresses.update_address(org, params["contact_id"], params["address_id"], await _body(request))
     return _ok("The address has been updated.", address_info=address)
 
 
 async def delete_address(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="DELETE")
-    org.delete_address(request.path_params["contact_id"], request.path_params["address_id"])
+    addresses.delete_address(org, request.path_params["contact_id"], request.path_params["address_id"])
     return _ok("The address has been deleted.")
 
 
@@ -262,7 +262,7 @@ async def update_item(request: Request) -> Response:
 async def upsert_item(request: Request) -> Response:
     """``PUT /items`` with ``X-Unique-Identifier-Key/-Value`` (and ``X-Upsert``) headers."""
     org = _authorize(request, group="settings", action="UPDATE")
-    item, created = org.upsert_item(**_unique_headers(request), body=await _body(request))
+    item, created = upserts.upsert_item(org, **_unique_headers(request), body=await _body(request))
     message = "The item has been added." if created else "Item details have been saved."
     return _ok(message, item=org.show_item(item))
 

@@ -53,12 +53,8 @@ routes: list[BaseRoute] = [
     Route(f"{_BASE}/items/{{item_id}}", r.delete_item, methods=["DELETE"]),
     Route(f"{_BASE}/items/{{item_id}}/active", r.mark_item_active, methods=["POST"]),
     Route(f"{_BASE}/items/{{item_id}}/inactive", r.mark_item_inactive, methods=["POST"]),
-    Route(
-        f"{_BASE}/crm/account/{{crm_account_id}}/import", r.import_account_endpoint, methods=["POST"]
-    ),
-    Route(
-        f"{_BASE}/crm/contact/{{crm_contact_id}}/import", r.import_contact_endpoint, methods=["POST"]
-    ),
+    Route(f"{_BASE}/crm/account/{{crm_account_id}}/import", r.import_account_endpoint, methods=["POST"]),
+    Route(f"{_BASE}/crm/contact/{{crm_contact_id}}/import", r.import_contact_endpoint, methods=["POST"]),
     Route(f"{_BASE}/crm/vendor/{{crm_vendor_id}}/import", r.import_vendor_endpoint, methods=["POST"]),
     Route(f"{_BASE}/crm/item/{{crm_product_id}}/import", r.import_product_endpoint, methods=["POST"]),
 ]
