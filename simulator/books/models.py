@@ -32,6 +32,7 @@ from simulator.books.records import (
     Item,
     OrgProfile,
     Page,
+    edition_values,
     empty_address,
 )
 from simulator.clock import Clock
@@ -215,9 +216,7 @@ class BooksOrg:
         edition = self.edition
         fields = edition.contact_fields()
         tax = current | parse_tax(body, fields, edition=edition.code)
-        check_registration(
-            edition, {name: tax.get(name, spec.default_in(edition.code)) for name, spec in fields.items()}
-        )
+        check_registration(edition, edition_values(fields, tax, edition))
         return tax
 
     def _custom_values(

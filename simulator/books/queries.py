@@ -15,7 +15,16 @@ from typing import Any
 from simulator.books.editions import Edition
 from simulator.books.errors import InvalidValue
 from simulator.books.fields import CONTACT_TYPES, flag, number
-from simulator.books.records import ADDRESS_KEYS, US, Contact, ContactPerson, Item, Page, person_json
+from simulator.books.records import (
+    ADDRESS_KEYS,
+    US,
+    Contact,
+    ContactPerson,
+    Item,
+    Page,
+    edition_values,
+    person_json,
+)
 
 MAX_PER_PAGE = 200
 _COUNT = re.compile(r"[0-9]{1,9}")
@@ -266,25 +275,21 @@ _ITEM_TAX_FILTERS = ("tax_id", "tax_name", "tax_exemption_id", "sat_item_key_cod
 def _item_tax_matchers(criteria: Mapping[str, str], edition: Edition) -> list[Callable[[Item], bool]]:
     """Equality on the documented tax filters; a field the edition lacks matches no item."""
     shown = edition.item_fields()
+
+    def value(item: Item, name: str) -> Any:
+        if name in ("tax_id", "tax_name"):
+            return item.tax_id if name == "tax_id" else ""
+        return edition_values(shown, item.tax, edition).get(name)
+
     matchers: list[Callable[[Item], bool]] = []
     for name in _ITEM_TAX_FILTERS:
         if criteria.get(name):
             wanted = criteria[name]
-            matchers.append(lambda i, name=name, wanted=wanted: _item_value(i, name, shown) == wanted)
+            matchers.append(lambda i, name=name, wanted=wanted: value(i, name) == wanted)
     if criteria.get("is_taxable"):
         taxable = flag(criteria["is_taxable"], "is_taxable")
-        matchers.append(lambda i: "is_taxable" in shown and _item_value(i, "is_taxable", shown) == taxable)
+        matchers.append(lambda i: value(i, "is_taxable") is taxable)
     return matchers
-
-
-def _item_value(item: Item, name: str, shown: Mapping[str, Any]) -> Any:
-    if name == "tax_id":
-        return item.tax_id
-    if name == "tax_name":
-        return ""
-    if name not in shown:
-        return None
-    return item.tax.get(name, shown[name].default)
 
 
 def person_page(people: Iterable[tuple[str, ContactPerson]], criteria: Mapping[str, str]) -> Page:

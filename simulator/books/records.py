@@ -6,11 +6,12 @@ Times are stored as aware datetimes and shown in the org's time zone, in Books' 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition, TaxField
 from simulator.clock import books_datetime
 from simulator.fastdict import asdict
 
@@ -55,7 +56,9 @@ TEMPLATE_KEYS = tuple(
 US = EDITIONS[DEFAULT_EDITION]
 
 
-def edition_values(fields: dict[str, Any], stored: dict[str, Any], edition: Edition) -> dict[str, Any]:
+def edition_values(
+    fields: Mapping[str, TaxField], stored: Mapping[str, Any], edition: Edition
+) -> dict[str, Any]:
     """The edition's own fields: what a request set, else the field's default there."""
     return {
         name: stored[name] if name in stored else spec.default_in(edition.code)
