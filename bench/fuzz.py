@@ -84,6 +84,7 @@ OPERATIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("books-v3/items.yml", "/items/{item_id}", ("get", "put", "delete")),
         ("books-v3/items.yml", "/items/{item_id}/active", ("post",)),
         ("books-v3/items.yml", "/items/{item_id}/inactive", ("post",)),
+        ("books-v3/items.yml", "/item/{item_id}/customfields", ("put",)),
         ("books-v3/integration.yml", "/crm/account/{crm_account_id}/import", ("post",)),
         ("books-v3/integration.yml", "/crm/contact/{crm_contact_id}/import", ("post",)),
         ("books-v3/integration.yml", "/crm/vendor/{crm_vendor_id}/import", ("post",)),

@@ -267,6 +267,16 @@ async def upsert_item(request: Request) -> Response:
     return _ok(message, item=org.show_item(item))
 
 
+async def update_item_custom_fields(request: Request) -> Response:
+    """``PUT /item/{item_id}/customfields``: the body is the bare list ``[{"customfield_id", "value"}]``."""
+    org = _authorize(request, group="settings", action="UPDATE")
+    entries = await _body(request)
+    if not isinstance(entries, list):
+        raise InvalidValue("custom_fields")
+    org.update_item(request.path_params["item_id"], {"custom_fields": entries})
+    return _ok("Custom Fields Updated Successfully")
+
+
 async def delete_item(request: Request) -> Response:
     org = _authorize(request, group="settings", action="DELETE")
     org.delete_item(request.path_params["item_id"])

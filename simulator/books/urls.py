@@ -53,6 +53,7 @@ routes: list[BaseRoute] = [
     Route(f"{_BASE}/items/{{item_id}}", r.delete_item, methods=["DELETE"]),
     Route(f"{_BASE}/items/{{item_id}}/active", r.mark_item_active, methods=["POST"]),
     Route(f"{_BASE}/items/{{item_id}}/inactive", r.mark_item_inactive, methods=["POST"]),
+    Route(f"{_BASE}/item/{{item_id}}/customfields", r.update_item_custom_fields, methods=["PUT"]),
     Route(f"{_BASE}/crm/account/{{crm_account_id}}/import", r.import_account_endpoint, methods=["POST"]),
     Route(f"{_BASE}/crm/contact/{{crm_contact_id}}/import", r.import_contact_endpoint, methods=["POST"]),
     Route(f"{_BASE}/crm/vendor/{{crm_vendor_id}}/import", r.import_vendor_endpoint, methods=["POST"]),

@@ -128,13 +128,16 @@ class Scenario:
             # India's field: the other editions ignore it
             "item_tax_preferences": [{"tax_id": "1", "tax_specification": "intra"}],
         }
-        iid = self.call("POST", "/items", json=body)["item"]["item_id"]
+        item = self.call("POST", "/items", json=body)["item"]
+        iid = item["item_id"]
         one = f"/items/{iid}"
         self.call("GET", "/items", params={"name": "Keys Drive"})
         self.call("GET", "/items/{item_id}", one)
         self.call("PUT", "/items/{item_id}", one, json={"rate": 130})
         headers = {"X-Unique-Identifier-Key": "cf_product_code", "X-Unique-Identifier-Value": "P-1"}
         self.call("PUT", "/items", json={"rate": 140}, headers=headers)
+        custom = [{"customfield_id": item["custom_fields"][1]["customfield_id"], "value": "2y"}]
+        self.call("PUT", "/item/{item_id}/customfields", f"/item/{iid}/customfields", json=custom)
         self.call("POST", "/items/{item_id}/inactive", f"{one}/inactive")
         self.call("POST", "/items/{item_id}/active", f"{one}/active")
         self.call("DELETE", "/items/{item_id}", one)

@@ -167,3 +167,33 @@ def test_garbage_never_causes_a_server_error(zoho: ZohoClient, path: str) -> Non
         ):
             assert reply.status_code in (200, 201, 400, 404), (value, reply.text)
             assert (reply.json()["code"] == 0) == (reply.status_code < 300), (value, reply.text)
+
+
+def test_an_items_custom_fields_alone(zoho: ZohoClient) -> None:
+    item = ok(
+        zoho.books("POST", "/items", json={"name": "CF Drive", "rate": 1}),
+        "The item has been added.",
+        status=201,
+    )["item"]
+    warranty = next(e for e in item_fields(zoho) if e["api_name"] == "cf_warranty")
+    path = f"/item/{item['item_id']}/customfields"
+    body = [{"customfield_id": warranty["customfield_id"], "value": "3y"}]
+    ok(zoho.books("PUT", path, json=body), "Custom Fields Updated Successfully")
+    assert values(ok(zoho.books("GET", f"/items/{item['item_id']}"))["item"]) == {"cf_warranty": "3y"}
+    error(zoho.books("PUT", path, json={"value": "x"}), 400, 2, "Invalid value passed for custom_fields")
+    error(
+        zoho.books("PUT", path, json=[{"customfield_id": "1", "value": "x"}]),
+        400,
+        2,
+        "Invalid value passed for custom_fields",
+    )
+    error(zoho.books("PUT", "/item/1/customfields", json=body), 404, 1002, "Item does not exist.")
+
+
+def item_fields(zoho: ZohoClient) -> list[dict[str, Any]]:
+    """The item custom fields, read off an item that has every one set."""
+    custom = [{"api_name": "cf_product_code", "value": "D-1"}, {"api_name": "cf_warranty", "value": "1y"}]
+    body = {"name": "Definitions", "rate": 1, "custom_fields": custom}
+    return ok(zoho.books("POST", "/items", json=body), "The item has been added.", status=201)["item"][
+        "custom_fields"
+    ]
