@@ -130,7 +130,7 @@ def test_bad_headers_name_the_header(zoho: ZohoClient, path: str) -> None:
             "X-Unique-Identifier-Key",
         ),
         ({"X-Unique-Identifier-Key": unique}, "X-Unique-Identifier-Value"),
-        ({"X-Unique-Identifier-Key": unique, "X-Unique-Identifier-Value": " "}, "X-Unique-Identifier-Value"),
+        ({"X-Unique-Identifier-Key": unique, "X-Unique-Identifier-Value": ""}, "X-Unique-Identifier-Value"),
         (
             {"X-Unique-Identifier-Key": unique, "X-Unique-Identifier-Value": "v", "X-Upsert": "yes"},
             "X-Upsert",
