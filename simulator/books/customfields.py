@@ -9,11 +9,15 @@ name the record in ``PUT /contacts`` and ``PUT /items`` (``X-Unique-Identifier-K
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.books.errors import DuplicateUniqueValue, InvalidValue
 from simulator.books.records import CustomField
+
+if TYPE_CHECKING:
+    from simulator.books.models import BooksOrg
 
 
 class HasCustomFields(Protocol):
@@ -72,3 +76,34 @@ def unique_field(definitions: Sequence[CustomField], api_name: str | None) -> Cu
     if found is None:
         raise InvalidValue("X-Unique-Identifier-Key")
     return found
+
+
+ENTITIES = ("contact", "item")
+_API_NAME = re.compile(r"cf_[a-z0-9_]{1,50}")
+
+
+def definitions_from(org: BooksOrg, specs: Any) -> list[CustomField]:
+    """New definitions from ``[{"entity", "label", "api_name"?, "is_unique"?}]`` (the control plane's
+    stand-in for Books' field customization screen); raises ValueError naming what is wrong."""
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+        raise ValueError("'custom_fields' must be a list of objects")
+    made: list[CustomField] = []
+    for spec in specs:
+        entity, label = spec.get("entity"), spec.get("label")
+        if entity not in ENTITIES:
+            raise ValueError(f"a custom field's 'entity' must be one of: {', '.join(ENTITIES)}")
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError("a custom field needs a 'label'")
+        api_name = spec.get("api_name") or "cf_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        taken = [d for d in (*org.custom_fields, *made) if d.entity == entity]
+        if not isinstance(api_name, str) or not _API_NAME.fullmatch(api_name):
+            raise ValueError("a custom field's 'api_name' is cf_ and then lower-case letters, digits or _")
+        if any(d.api_name == api_name or d.label == label for d in taken):
+            raise ValueError(f"the {entity} custom field {label!r} ({api_name}) already exists")
+        unique = spec.get("is_unique", False)
+        if not isinstance(unique, bool):
+            raise ValueError("a custom field's 'is_unique' must be true or false")
+        made.append(CustomField("", entity, len(taken) + 1, label, api_name, is_unique=unique))
+    for definition in made:  # ids only once every one is valid: a refused request changes nothing
+        definition.customfield_id = org.new_id()
+    return made

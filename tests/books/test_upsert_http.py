@@ -197,3 +197,44 @@ def item_fields(zoho: ZohoClient) -> list[dict[str, Any]]:
     return ok(zoho.books("POST", "/items", json=body), "The item has been added.", status=201)["item"][
         "custom_fields"
     ]
+
+
+def test_the_control_plane_adds_custom_fields(zoho: ZohoClient) -> None:
+    settings = f"/tenants/{zoho.creds['tenant_id']}/books/settings"
+    before = zoho.control("GET", settings).json()
+    assert before["edition"] == "us"
+    assert [(d["entity"], d["api_name"], d["is_unique"]) for d in before["custom_fields"]] == [
+        ("contact", "cf_customer_code", True),
+        ("contact", "cf_segment", False),
+        ("item", "cf_product_code", True),
+        ("item", "cf_warranty", False),
+    ]
+    for bad in (
+        {"custom_fields": {"entity": "item"}},
+        {"custom_fields": [{"entity": "invoice", "label": "X"}]},
+        {"custom_fields": [{"entity": "item", "label": ""}]},
+        {"custom_fields": [{"entity": "item", "label": "Warranty"}]},
+        {
+            "custom_fields": [
+                {"entity": "item", "label": "Ok"},
+                {"entity": "item", "label": "Y", "api_name": "Y"},
+            ]
+        },
+        {"custom_fields": [{"entity": "item", "label": "Z", "is_unique": "yes"}]},
+        {"colour": "blue"},
+    ):
+        assert zoho.control("PUT", settings, json=bad).status_code == 400, bad
+    assert zoho.control("GET", settings).json() == before  # a refused request changes nothing
+    added = [{"entity": "contact", "label": "Tax Ref", "is_unique": True}]
+    fields = zoho.control("PUT", settings, json={"custom_fields": added}).json()["custom_fields"]
+    assert (fields[-1]["api_name"], fields[-1]["index"]) == ("cf_tax_ref", 3)
+    headers = {
+        "X-Unique-Identifier-Key": "cf_tax_ref",
+        "X-Unique-Identifier-Value": "T-9",
+        "X-Upsert": "true",
+    }
+    made = ok(
+        zoho.books("PUT", "/contacts", json={"contact_name": "Ref Co"}, headers=headers),
+        "The contact has been created",
+    )
+    assert values(made["contact"]) == {"cf_tax_ref": "T-9"}
