@@ -59,6 +59,7 @@ def _version() -> str:
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from simulator.books.editions import DEFAULT_EDITION, EDITIONS
     from simulator.tenants import Sizes
 
     serve = commands.add_parser("serve", help="run the simulator (accounts, CRM, Books and control plane)")
@@ -110,6 +111,12 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=defaults.books_extra,
         metavar="N",
         help=f"seed N Books contacts and items that no CRM record matches (default {defaults.books_extra})",
+    )
+    serve.add_argument(
+        "--books-edition",
+        choices=EDITIONS,
+        default=DEFAULT_EDITION,
+        help=f"the Books org's edition (country): its records' tax fields (default {DEFAULT_EDITION})",
     )
     serve.add_argument(
         "--clock",
@@ -171,7 +178,11 @@ def _serve(args: argparse.Namespace) -> int:
         resumed = args.data_dir is not None and _open_store(sim, args.data_dir)
     except _StoreProblem as exc:
         return _fail(str(exc))
-    tenant = next(iter(sim.tenants.values())) if resumed else sim.create_tenant(sizes=sizes)
+    tenant = (
+        next(iter(sim.tenants.values()))
+        if resumed
+        else sim.create_tenant(sizes=sizes, books_edition=args.books_edition)
+    )
     persist(sim)
     seeded_in = time.perf_counter() - began
     try:
@@ -267,7 +278,7 @@ def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float, 
             f"  client secret  {creds['client_secret']}",
             f"  refresh token  {creds['refresh_token']}",
             f"  CRM org id     {creds['crm_org_id']}",
-            f"  Books org id   {creds['books_organization_id']}",
+            f"  Books org id   {creds['books_organization_id']} ({creds['books_edition']} edition)",
             f"  clock          {sim.clock.now().isoformat()} ({clock}; POST /__zohosim/clock to move it)",
             "",
             "Get an access token:",

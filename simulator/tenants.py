@@ -14,6 +14,7 @@ from typing import Any
 
 from simulator.accounts import scopes
 from simulator.accounts.models import AccessToken, Accounts, AuthError, OAuthClient, RefreshToken
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS
 from simulator.books.models import BooksOrg
 from simulator.books.seed import seed_books
 from simulator.clock import Clock, parse_datetime
@@ -101,10 +102,13 @@ class Tenant:
             "redirect_uri": self.client.redirect_uri,
             "crm_org_id": self.crm.org_id,
             "books_organization_id": self.books.organization_id,
+            "books_edition": self.books.profile.edition,
         }
 
 
-def seed_org_pair(*, seed: int, sizes: Sizes, clock: Clock) -> tuple[CrmOrg, BooksOrg]:
+def seed_org_pair(
+    *, seed: int, sizes: Sizes, clock: Clock, books_edition: str = DEFAULT_EDITION
+) -> tuple[CrmOrg, BooksOrg]:
     crm = seed_crm(
         seed=seed,
         clock=clock,
@@ -113,7 +117,14 @@ def seed_org_pair(*, seed: int, sizes: Sizes, clock: Clock) -> tuple[CrmOrg, Boo
         vendors=sizes.vendors,
         products=sizes.products,
     )
-    books = seed_books(seed=seed, clock=clock, crm=crm, overlap=sizes.books_overlap, extra=sizes.books_extra)
+    books = seed_books(
+        seed=seed,
+        clock=clock,
+        crm=crm,
+        overlap=sizes.books_overlap,
+        extra=sizes.books_extra,
+        edition=books_edition,
+    )
     return crm, books
 
 
@@ -152,6 +163,7 @@ class Simulator:
         sizes: Sizes | None = None,
         tenant_id: str | None = None,
         redirect_uri: str | None = None,
+        books_edition: str = DEFAULT_EDITION,
     ) -> Tenant:
         tenant_id = tenant_id or self._free_tenant_id()
         if not TENANT_ID.fullmatch(tenant_id):
@@ -160,7 +172,9 @@ class Simulator:
             raise ValueError(f"tenant {tenant_id!r} already exists")
         seed = self.seed if seed is None else seed
         sizes = sizes or Sizes()
-        crm, books = seed_org_pair(seed=seed, sizes=sizes, clock=self.clock)
+        if books_edition not in EDITIONS:
+            raise ValueError(f"unknown Books edition {books_edition!r}; one of: {', '.join(EDITIONS)}")
+        crm, books = seed_org_pair(seed=seed, sizes=sizes, clock=self.clock, books_edition=books_edition)
         client = self.accounts.register_client(tenant_id=tenant_id, redirect_uri=redirect_uri)
         refresh = self.accounts.issue_refresh_token(client, scopes=scopes.DEFAULT)
         tenant = Tenant(tenant_id, seed, sizes, crm, books, client, refresh)
@@ -187,7 +201,9 @@ class Simulator:
         tenant = self.tenants[tenant_id]
         tenant.seed = tenant.seed if seed is None else seed
         tenant.sizes = sizes or tenant.sizes
-        tenant.crm, tenant.books = seed_org_pair(seed=tenant.seed, sizes=tenant.sizes, clock=self.clock)
+        tenant.crm, tenant.books = seed_org_pair(
+            seed=tenant.seed, sizes=tenant.sizes, clock=self.clock, books_edition=tenant.books.profile.edition
+        )
         tenant.crm_limits = CrmLimits()
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)
         tenant.snapshots.clear()

@@ -278,8 +278,8 @@ def _response_object(operation: Mapping[str, Any], status: int) -> Any | None:
     return None
 
 
-@functools.cache
-def _resolved_schema(file: Path, template: str, method: str, status: int) -> dict[str, Any] | None:
+def _media_schema(file: Path, template: str, method: str, status: int) -> tuple[Any, Path] | None:
+    """The documented ``application/json`` schema as written (``$ref`` and all), with its file."""
     document = _load(file)
     path_item, item_file = _deref(document["paths"][template], file)
     response, response_file = _deref(_response_object(path_item[method], status), item_file)
@@ -289,7 +289,13 @@ def _resolved_schema(file: Path, template: str, method: str, status: int) -> dic
     media = next((m for key, m in content.items() if key.split(";")[0].strip() == "application/json"), None)
     if not isinstance(media, dict) or "schema" not in media:
         return None
-    return _convert(media["schema"], response_file)
+    return media["schema"], response_file
+
+
+@functools.cache
+def _resolved_schema(file: Path, template: str, method: str, status: int) -> dict[str, Any] | None:
+    found = _media_schema(file, template, method, status)
+    return None if found is None else _convert(*found)
 
 
 def _lookup(service: Service, method: str, path: str, status: int) -> tuple[_Route, dict[str, Any]] | None:
@@ -435,3 +441,69 @@ def validate_response(
             f"{where}: body does not match {route.file.name} {method.upper()} {route.template} "
             f"({len(errors)} error{'s' if len(errors) != 1 else ''}):\n{lines}"
         )
+
+
+# -- the keys a reply documents ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentedKey:
+    """A key a documented reply has: its path (``"*"`` for each element of an array) and where it
+    exists. Zoho's Books documents say so with ``x-node_available_in`` (edition codes such as
+    ``in`` or ``uk``, or integrations such as ``Avalara Integration``) and ``x-node_unavailable_in``;
+    a key of an object that exists only somewhere exists only there too."""
+
+    path: tuple[str, ...]
+    available_in: frozenset[str] = frozenset()
+    unavailable_in: frozenset[str] = frozenset()
+
+    def exists_in(self, edition: str) -> bool:
+        if edition in self.unavailable_in:
+            return False
+        return not self.available_in or edition in self.available_in
+
+
+def documented_keys(service: Service, method: str, path: str, status: int) -> list[DocumentedKey]:
+    """Every key of the documented ``application/json`` reply, nested ones included."""
+    found = _lookup(service, method, path, status)
+    if found is None:
+        raise AssertionError(f"{service.upper()} {method.upper()} {path} -> {status}: no reply is documented")
+    route, _ = found
+    media = _media_schema(route.file, route.template, method.lower(), status)
+    assert media is not None
+    return list(_keys(*media, prefix=(), where=DocumentedKey(()), stack=()))
+
+
+def _availability(node: Mapping[str, Any], inherited: DocumentedKey, path: tuple[str, ...]) -> DocumentedKey:
+    available = frozenset(node.get("x-node_available_in") or ()) or inherited.available_in
+    unavailable = frozenset(node.get("x-node_unavailable_in") or ()) | inherited.unavailable_in
+    return DocumentedKey(path, available, unavailable)
+
+
+def _keys(
+    node: Any, file: Path, *, prefix: tuple[str, ...], where: DocumentedKey, stack: tuple[str, ...]
+) -> Iterable[DocumentedKey]:
+    while isinstance(node, dict) and "$ref" in node:
+        node, file, key = _follow(node["$ref"], file)
+        if key in stack:
+            return
+        stack = (*stack, key)
+        where = _availability(node, where, prefix)
+    if not isinstance(node, dict):
+        return
+    where = _availability(node, where, prefix)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for alternative in node.get(keyword) or ():
+            yield from _keys(alternative, file, prefix=prefix, where=where, stack=stack)
+    for name, sub in (node.get("properties") or {}).items():
+        target, target_file, target_stack, own = sub, file, stack, where
+        while isinstance(target, dict) and "$ref" in target:
+            target, target_file, key = _follow(target["$ref"], target_file)
+            target_stack = (*target_stack, key)
+            own = _availability(target, own, prefix)
+        own = _availability(sub, own, (*prefix, name))
+        key = _availability(target if isinstance(target, dict) else {}, own, (*prefix, name))
+        yield key
+        yield from _keys(target, target_file, prefix=(*prefix, name), where=key, stack=target_stack)
+    if "items" in node:
+        yield from _keys(node["items"], file, prefix=(*prefix, "*"), where=where, stack=stack)

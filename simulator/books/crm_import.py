@@ -57,7 +57,7 @@ def import_contact(crm: CrmOrg, books: BooksOrg, kind: ImportKind, crm_id: str) 
         contact = books.create_contact(books_body(spec, wanted))
     else:
         contact = existing
-        current = existing.to_api(books.time_zone)
+        current = books.show_contact(existing)
         changed = differences(wanted, current)
         if changed:
             books.update_contact(existing.contact_id, books_body(spec, changed, current))
@@ -73,7 +73,7 @@ def import_product(crm: CrmOrg, books: BooksOrg, crm_id: str) -> Item:
         item = books.create_item(books_body(spec, wanted))
     else:
         item = existing
-        current = existing.to_api(books.time_zone)
+        current = books.show_item(existing)
         changed = differences(wanted, current)
         body = books_body(spec, changed, current) if changed else {}
         if body:

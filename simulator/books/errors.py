@@ -144,3 +144,14 @@ class OrgNotAssociated(BooksError):
     def __init__(self, *, organization_id: str) -> None:
         super().__init__(organization_id)
         self.message = f"This user is not associated with the CompanyID/CompanyName:{organization_id}."
+
+
+class DuplicateUniqueValue(BooksError):
+    """A custom field that allows no duplicates already has this value on another record."""
+
+    # UNVERIFIED: Zoho documents no error for this; code 1001 ("already exists") and the wording are a choice.
+    code = 1001
+
+    def __init__(self, *, label: str, value: str) -> None:
+        super().__init__(label, value)
+        self.message = f'The value "{value}" already exists for the custom field "{label}".'

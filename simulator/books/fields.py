@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from simulator.books.editions import VAT_REG_NO_LENGTH, Edition, TaxField
 from simulator.books.errors import InvalidValue
 from simulator.books.records import ADDRESS_KEYS, COMMUNICATION_KEYS
 
@@ -54,7 +55,7 @@ def number(value: Any, name: str) -> float:
     raise InvalidValue(name)
 
 
-def _flag(value: Any, name: str) -> bool:
+def flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -98,7 +99,7 @@ def _custom_fields(value: Any, name: str) -> list[dict[str, Any]]:
 def _preference(value: Any, name: str) -> dict[str, bool]:
     if not isinstance(value, dict):
         raise InvalidValue(name)
-    return {key: _flag(value.get(key, False), name) for key in COMMUNICATION_KEYS}
+    return {key: flag(value.get(key, False), name) for key in COMMUNICATION_KEYS}
 
 
 Parser = Callable[[Any, str], Any]
@@ -106,8 +107,8 @@ Parser = Callable[[Any, str], Any]
 _PERSON_TEXT = ("salutation", "first_name", "last_name", "email", "phone", "mobile", "designation")
 PERSON_FIELDS: dict[str, Parser] = {
     **dict.fromkeys((*_PERSON_TEXT, "department", "skype"), _text),
-    "is_primary_contact": _flag,
-    "enable_portal": _flag,
+    "is_primary_contact": flag,
+    "enable_portal": flag,
     "communication_preference": _preference,
 }
 CONTACT_FIELDS: dict[str, Parser] = {
@@ -131,12 +132,14 @@ CONTACT_FIELDS: dict[str, Parser] = {
     "customer_sub_type": _choice(CUSTOMER_SUB_TYPES),
     "payment_terms": _integer,
     "credit_limit": number,
-    "is_portal_enabled": _flag,
-    "payment_reminder_enabled": _flag,
+    "is_portal_enabled": flag,
+    "payment_reminder_enabled": flag,
     "billing_address": _address,
     "shipping_address": _address,
     "custom_fields": _custom_fields,
 }
+#: An additional address (``/contacts/{id}/address``): every key optional, a partial update merges.
+ADDRESS_FIELDS: dict[str, Parser] = dict.fromkeys(ADDRESS_KEYS, _text)
 #: Zoho names some fields differently in its errors (``Invalid value passed for Payment Terms``).
 _ERROR_NAMES = {"payment_terms": "Payment Terms"}
 ITEM_FIELDS: dict[str, Parser] = {
@@ -161,3 +164,50 @@ def payment_terms_label(days: int) -> str:
     if days == 0:
         return "Due on Receipt"
     return f"Net {days}" if days > 0 else ""
+
+
+def _tax_preferences(value: Any, name: str) -> list[dict[str, str]]:
+    """India's ``item_tax_preferences``: ``[{"tax_id", "tax_specification": intra|inter}]`` (items.yml)."""
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise InvalidValue(name)
+    preferences = []
+    for entry in value:
+        specification = entry.get("tax_specification")
+        if specification not in ("intra", "inter"):
+            raise InvalidValue("tax_specification")
+        preferences.append(
+            {"tax_id": _text(entry.get("tax_id"), "tax_id"), "tax_specification": specification}
+        )
+    return preferences
+
+
+def parse_tax(body: Any, tax_fields: Mapping[str, TaxField], *, edition: str) -> dict[str, Any]:
+    """The edition's own fields in ``body``, each checked; those of other editions are ignored."""
+    values: dict[str, Any] = {}
+    for name, spec in tax_fields.items():
+        if name not in body:
+            continue
+        raw = body[name]
+        if spec.kind == "flag":
+            values[name] = flag(raw, name)
+        elif spec.kind == "choice":
+            values[name] = _choice(spec.choices[edition])(raw, name)
+        elif spec.kind == "list":
+            values[name] = _tax_preferences(raw, name)
+        else:
+            values[name] = _text(raw, name)
+    return values
+
+
+def check_registration(edition: Edition, values: Mapping[str, Any]) -> None:
+    """A registered treatment needs its registration number, of the documented length; a UK/EU VAT
+    number is 2 to 12 characters."""
+    rule = edition.registration()
+    if rule is not None:
+        treatment, registered, number_field, length = rule
+        if values.get(treatment) in registered and len(str(values.get(number_field, "")).strip()) != length:
+            raise InvalidValue(number_field)
+    vat_reg_no = values.get("vat_reg_no")
+    shortest, longest = VAT_REG_NO_LENGTH
+    if vat_reg_no and not shortest <= len(vat_reg_no) <= longest:
+        raise InvalidValue("vat_reg_no")

@@ -13,16 +13,28 @@ from dataclasses import replace
 from datetime import UTC, datetime, timezone
 from typing import Any
 
-from simulator.books import queries
+from simulator.books import customfields, queries
+from simulator.books.editions import EDITIONS, Edition
 from simulator.books.errors import DoesNotExist, DuplicateName, InvalidValue
 from simulator.books.fields import (
     CONTACT_FIELDS,
     ITEM_FIELDS,
     PERSON_FIELDS,
+    check_registration,
     parse,
+    parse_tax,
     payment_terms_label,
 )
-from simulator.books.records import Contact, ContactPerson, Item, OrgProfile, Page, empty_address
+from simulator.books.records import (
+    Contact,
+    ContactPerson,
+    CustomField,
+    Item,
+    OrgProfile,
+    Page,
+    edition_values,
+    empty_address,
+)
 from simulator.clock import Clock
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
@@ -39,6 +51,7 @@ class BooksOrg:
         clock: Clock,
         ids: IdSequence,
         allow_duplicate_names: bool = True,
+        custom_fields: list[CustomField] | None = None,
     ) -> None:
         self.organization_id = organization_id
         self.profile = profile
@@ -46,12 +59,27 @@ class BooksOrg:
         self.ids = ids
         #: Books' "Allow duplicates for customer and vendor display name" preference (on by default).
         self.allow_duplicate_names = allow_duplicate_names
+        #: The org's custom field definitions, contacts' and items' alike (``CustomField.entity``).
+        self.custom_fields: list[CustomField] = custom_fields or []
         self.contacts: dict[str, Contact] = {}
         self.items: dict[str, Item] = {}
 
     @property
     def time_zone(self) -> timezone:
         return self.profile.time_zone
+
+    @property
+    def edition(self) -> Edition:
+        return EDITIONS[self.profile.edition]
+
+    def show_contact(self, contact: Contact) -> dict[str, Any]:
+        return contact.to_api(self.time_zone, self.edition)
+
+    def show_item(self, item: Item) -> dict[str, Any]:
+        return item.to_api(self.time_zone, self.edition)
+
+    def definitions(self, entity: str) -> list[CustomField]:
+        return [d for d in self.custom_fields if d.entity == entity]
 
     def new_id(self) -> str:
         return self.ids()
@@ -76,7 +104,9 @@ class BooksOrg:
         return contact
 
     def list_contacts(self, criteria: Mapping[str, str]) -> Page:
-        return queries.contact_page(self.contacts.values(), criteria, time_zone=self.time_zone)
+        return queries.contact_page(
+            self.contacts.values(), criteria, time_zone=self.time_zone, edition=self.edition
+        )
 
     def create_contact(self, body: Any) -> Contact:
         values = parse(body, CONTACT_FIELDS)
@@ -85,6 +115,8 @@ class BooksOrg:
         self._check_currency(body)
         contact_type = values.setdefault("contact_type", "customer")
         self._check_name_free(values["contact_name"], contact_type)
+        tax = self._contact_tax(body, {})
+        custom = self._custom_values("contact", [], values.pop("custom_fields", []), self.contacts.values())
         now = self.clock.now()
         contact = Contact(
             contact_id=self.new_id(),
@@ -99,6 +131,7 @@ class BooksOrg:
             currency_symbol=self.profile.currency_symbol,
         )
         _assign(contact, values)
+        contact.tax, contact.custom_fields = tax, custom
         if "contact_persons" in body:
             contact.contact_persons = self._replace_persons(contact, body["contact_persons"])
         return self.add_contact(contact)
@@ -117,8 +150,14 @@ class BooksOrg:
         persons = None
         if "contact_persons" in body:
             persons = self._replace_persons(contact, body["contact_persons"])
+        tax = self._contact_tax(body, contact.tax)
+        others = (c for c in self.contacts.values() if c is not contact)
+        custom = self._custom_values(
+            "contact", contact.custom_fields, values.pop("custom_fields", []), others
+        )
         before = asdict(contact)
         _assign(contact, values)
+        contact.tax, contact.custom_fields = tax, custom
         if persons is not None:
             contact.contact_persons = persons
         self._touch_if_changed(contact, before)
@@ -171,6 +210,22 @@ class BooksOrg:
         currency_id = body.get("currency_id")
         if currency_id not in (None, "") and normalize_id(currency_id) != self.profile.currency_id:
             raise InvalidValue("currency_id")
+
+    def _contact_tax(self, body: Mapping[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+        """The contact's edition fields after this write, checked as a whole (registration numbers)."""
+        edition = self.edition
+        fields = edition.contact_fields()
+        tax = current | parse_tax(body, fields, edition=edition.code)
+        check_registration(edition, edition_values(fields, tax, edition))
+        return tax
+
+    def _custom_values(
+        self, entity: str, current: list[dict[str, Any]], entries: list[dict[str, Any]], others: Any
+    ) -> list[dict[str, Any]]:
+        definitions = self.definitions(entity)
+        values = customfields.merged(definitions, current, entries) if entries else list(current)
+        customfields.check_unique(definitions, values, others)
+        return values
 
     def _touch_if_changed(self, record: Contact | Item, before: dict[str, Any]) -> None:
         if asdict(record) != before:
@@ -293,7 +348,9 @@ class BooksOrg:
         return item
 
     def list_items(self, criteria: Mapping[str, str]) -> Page:
-        return queries.item_page(self.items.values(), criteria, time_zone=self.time_zone)
+        return queries.item_page(
+            self.items.values(), criteria, time_zone=self.time_zone, edition=self.edition
+        )
 
     def create_item(self, body: Any) -> Item:
         """Name and rate are required; names need not be unique (Books' error for that is UNVERIFIED)."""
@@ -302,17 +359,28 @@ class BooksOrg:
             raise InvalidValue("name")
         if "rate" not in values:
             raise InvalidValue("rate")
+        edition = self.edition
+        tax = parse_tax(body, edition.item_fields(), edition=edition.code)
+        custom = self._custom_values("item", [], values.pop("custom_fields", []), self.items.values())
         now = self.clock.now()
-        return self.add_item(Item(self.new_id(), created_time=now, last_modified_time=now, **values))
+        item = Item(
+            self.new_id(), created_time=now, last_modified_time=now, tax=tax, custom_fields=custom, **values
+        )
+        return self.add_item(item)
 
     def update_item(self, item_id: str, body: Any) -> Item:
         item = self.get_item(item_id)
         values = parse(body, ITEM_FIELDS)
         if "name" in values and not values["name"].strip():
             raise InvalidValue("name")
+        edition = self.edition
+        tax = item.tax | parse_tax(body, edition.item_fields(), edition=edition.code)
+        others = (i for i in self.items.values() if i is not item)
+        custom = self._custom_values("item", item.custom_fields, values.pop("custom_fields", []), others)
         before = asdict(item)
         for key, value in values.items():
             setattr(item, key, value)
+        item.tax, item.custom_fields = tax, custom
         self._touch_if_changed(item, before)
         return item
 
@@ -343,6 +411,7 @@ class BooksOrg:
             "organization_id": self.organization_id,
             "profile": asdict(self.profile),
             "allow_duplicate_names": self.allow_duplicate_names,
+            "custom_fields": [asdict(definition) for definition in self.custom_fields],
             "ids": {"prefix": self.ids.prefix, "next_value": self.ids.next_value},
             "contacts": [_dump(contact) for contact in self.contacts.values()],
             "items": [_dump(item) for item in self.items.values()],
@@ -356,6 +425,7 @@ class BooksOrg:
             clock=clock,
             ids=IdSequence(prefix=data["ids"]["prefix"], start=data["ids"]["next_value"]),
             allow_duplicate_names=data["allow_duplicate_names"],
+            custom_fields=[CustomField(**raw) for raw in data.get("custom_fields", [])],
         )
         for raw in data["contacts"]:
             persons = [ContactPerson(**person) for person in raw["contact_persons"]]

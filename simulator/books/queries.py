@@ -12,9 +12,19 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timezone
 from typing import Any
 
+from simulator.books.editions import Edition
 from simulator.books.errors import InvalidValue
-from simulator.books.fields import CONTACT_TYPES, number
-from simulator.books.records import ADDRESS_KEYS, Contact, ContactPerson, Item, Page, person_json
+from simulator.books.fields import CONTACT_TYPES, flag, number
+from simulator.books.records import (
+    ADDRESS_KEYS,
+    US,
+    Contact,
+    ContactPerson,
+    Item,
+    Page,
+    edition_values,
+    person_json,
+)
 
 MAX_PER_PAGE = 200
 _COUNT = re.compile(r"[0-9]{1,9}")
@@ -158,7 +168,9 @@ def _item_sort_key(column: str) -> Callable[[Item], Any]:
     return lambda i: (i.name.lower(), int(i.item_id))
 
 
-def contact_page(contacts: Iterable[Contact], criteria: Mapping[str, str], *, time_zone: timezone) -> Page:
+def contact_page(
+    contacts: Iterable[Contact], criteria: Mapping[str, str], *, time_zone: timezone, edition: Edition = US
+) -> Page:
     """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page."""
     page, per_page = _paging(criteria)
     applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
@@ -217,8 +229,11 @@ def _status_filter(applied_filter: str, contacts: list[Contact]) -> Callable[[Co
     return filters.get(applied_filter, lambda c: False)
 
 
-def item_page(items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: timezone) -> Page:
-    """``GET /items``: name/description filters, rate bounds, ``filter_by``, ``search_text``, sort, page."""
+def item_page(
+    items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: timezone, edition: Edition = US
+) -> Page:
+    """``GET /items``: name/description filters, rate bounds, tax fields, ``filter_by``, ``search_text``,
+    sort, page."""
     page, per_page = _paging(criteria)
     applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
     if applied_filter not in ITEM_FILTERS:
@@ -227,7 +242,11 @@ def item_page(items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: 
     if sort_column not in ITEM_SORT_COLUMNS:
         raise InvalidValue("sort_column")
     sort_order = _sort_order(criteria, "A")
-    matchers = [*_text_matchers(criteria, _ITEM_TEXT_FILTERS), *_rate_matchers(criteria)]
+    matchers = [
+        *_text_matchers(criteria, _ITEM_TEXT_FILTERS),
+        *_rate_matchers(criteria),
+        *_item_tax_matchers(criteria, edition),
+    ]
     if applied_filter != "Status.All":
         wanted = applied_filter.removeprefix("Status.").lower()
         matchers.append(lambda i: i.status == wanted)
@@ -238,14 +257,39 @@ def item_page(items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: 
     found.sort(key=_item_sort_key(sort_column), reverse=sort_order == "D")
     rows, more = _paginate(found, page, per_page)
     return Page(
-        rows=[i.to_api(time_zone) for i in rows],
+        rows=[i.to_api(time_zone, edition) for i in rows],
         page=page,
         per_page=per_page,
         has_more_page=more,
         sort_column=sort_column,
         sort_order=sort_order,
         report_name="Items",
+        applied_filter=applied_filter,
     )
+
+
+#: items.yml's list filters on the item's tax fields; ``tax_name`` is "" while items carry no tax.
+_ITEM_TAX_FILTERS = ("tax_id", "tax_name", "tax_exemption_id", "sat_item_key_code", "unitkey_code")
+
+
+def _item_tax_matchers(criteria: Mapping[str, str], edition: Edition) -> list[Callable[[Item], bool]]:
+    """Equality on the documented tax filters; a field the edition lacks matches no item."""
+    shown = edition.item_fields()
+
+    def value(item: Item, name: str) -> Any:
+        if name in ("tax_id", "tax_name"):
+            return item.tax_id if name == "tax_id" else ""
+        return edition_values(shown, item.tax, edition).get(name)
+
+    matchers: list[Callable[[Item], bool]] = []
+    for name in _ITEM_TAX_FILTERS:
+        if criteria.get(name):
+            wanted = criteria[name]
+            matchers.append(lambda i, name=name, wanted=wanted: value(i, name) == wanted)
+    if criteria.get("is_taxable"):
+        taxable = flag(criteria["is_taxable"], "is_taxable")
+        matchers.append(lambda i: value(i, "is_taxable") is taxable)
+    return matchers
 
 
 def person_page(people: Iterable[tuple[str, ContactPerson]], criteria: Mapping[str, str]) -> Page:

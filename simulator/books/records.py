@@ -6,10 +6,12 @@ Times are stored as aware datetimes and shown in the org's time zone, in Books' 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition, TaxField
 from simulator.clock import books_datetime
 from simulator.fastdict import asdict
 
@@ -26,6 +28,42 @@ ADDRESS_KEYS = (
     "phone",
 )
 COMMUNICATION_KEYS = ("is_sms_enabled", "is_whatsapp_enabled")
+#: A contact's default templates (contacts.yml ``default_templates``): "" means the org's default.
+TEMPLATE_KEYS = tuple(
+    f"{kind}_template_id"
+    for kind in (
+        "invoice",
+        "estimate",
+        "creditnote",
+        "purchaseorder",
+        "salesorder",
+        "retainerinvoice",
+        "paymentthankyou",
+        "retainerinvoice_paymentthankyou",
+        "bill",
+        "statement",
+        "invoice_email",
+        "estimate_email",
+        "creditnote_email",
+        "purchaseorder_email",
+        "salesorder_email",
+        "retainerinvoice_email",
+        "paymentthankyou_email",
+        "retainerinvoice_paymentthankyou_email",
+        "payment_remittance_email",
+    )
+)
+US = EDITIONS[DEFAULT_EDITION]
+
+
+def edition_values(
+    fields: Mapping[str, TaxField], stored: Mapping[str, Any], edition: Edition
+) -> dict[str, Any]:
+    """The edition's own fields: what a request set, else the field's default there."""
+    return {
+        name: stored[name] if name in stored else spec.default_in(edition.code)
+        for name, spec in fields.items()
+    }
 
 
 def _communication_preference() -> dict[str, bool]:
@@ -90,6 +128,10 @@ class Contact:
     payment_reminder_enabled: bool = True
     contact_persons: list[ContactPerson] = field(default_factory=list)
     custom_fields: list[dict[str, Any]] = field(default_factory=list)
+    #: Additional addresses (``/contacts/{id}/address``), beside billing and shipping.
+    addresses: list[dict[str, str]] = field(default_factory=list)
+    #: Values of the edition's own fields that a request set (see ``editions``).
+    tax: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
     zcrm_account_id: str = ""
     zcrm_contact_id: str = ""
@@ -110,8 +152,8 @@ class Contact:
     def person(self, contact_person_id: str) -> ContactPerson | None:
         return next((p for p in self.contact_persons if p.contact_person_id == contact_person_id), None)
 
-    def to_api(self, time_zone: timezone) -> dict[str, Any]:
-        """The object ``GET /contacts/{id}`` returns."""
+    def to_api(self, time_zone: timezone, edition: Edition = US) -> dict[str, Any]:
+        """The object ``GET /contacts/{id}`` returns, with the edition's tax fields."""
         primary = self.primary_person
         detail: dict[str, Any] = {
             "contact_id": self.contact_id,
@@ -144,11 +186,11 @@ class Contact:
             "custom_fields": [dict(entry) for entry in self.custom_fields] if self.custom_fields else [],
             "billing_address": dict(self.billing_address),
             "shipping_address": dict(self.shipping_address),
-            "addresses": [],
+            "addresses": [dict(address) for address in self.addresses],
             "facebook": self.facebook,
             "twitter": self.twitter,
             "contact_persons": [person.to_api() for person in self.contact_persons],
-            "default_templates": {},
+            "default_templates": dict.fromkeys(TEMPLATE_KEYS, ""),
             "notes": self.notes,
             "tags": [],
             "source": self.source,
@@ -156,6 +198,10 @@ class Contact:
             "zcrm_account_id": self.zcrm_account_id,
             "zcrm_contact_id": self.zcrm_contact_id,
             "is_crm_customer": self.is_linked_with_zohocrm and self.contact_type == "customer",
+            "ignore_auto_number_generation": False,
+            "tax_authority_name": "",
+            "tax_percentage": 0,
+            **edition_values(edition.contact_fields(), self.tax, edition),
             "created_time": books_datetime(self.created_time, time_zone),
             "last_modified_time": books_datetime(self.last_modified_time, time_zone),
         }
@@ -217,6 +263,8 @@ class Item:
     purchase_rate: float = 0
     purchase_description: str = ""
     custom_fields: list[dict[str, Any]] = field(default_factory=list)
+    #: Values of the edition's own fields that a request set (see ``editions``).
+    tax: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
     zcrm_product_id: str = ""
     crm_owner_id: str = ""
@@ -225,7 +273,8 @@ class Item:
     def is_linked_with_zohocrm(self) -> bool:
         return bool(self.zcrm_product_id)
 
-    def to_api(self, time_zone: timezone) -> dict[str, Any]:
+    def to_api(self, time_zone: timezone, edition: Edition = US) -> dict[str, Any]:
+        """An item as ``GET /items/{id}`` and the list rows show it, with the edition's tax fields."""
         return {
             "item_id": self.item_id,
             "name": self.name,
@@ -239,6 +288,9 @@ class Item:
             "item_type": self.item_type,
             "tax_id": self.tax_id,
             "tax_name": "",
+            "tax_percentage": "0%",  # items.yml: a string ("70%"); a contact's is a number
+            "tax_type": "",
+            **edition_values(edition.item_fields(), self.tax, edition),
             "purchase_rate": self.purchase_rate,
             "purchase_description": self.purchase_description,
             "custom_fields": [dict(entry) for entry in self.custom_fields] if self.custom_fields else [],
@@ -247,6 +299,7 @@ class Item:
             "zcrm_product_id": self.zcrm_product_id,
             "crm_owner_id": self.crm_owner_id,
             "is_combo_product": False,
+            "locations": [],
             "created_time": books_datetime(self.created_time, time_zone),
             "last_modified_time": books_datetime(self.last_modified_time, time_zone),
         }
@@ -267,6 +320,8 @@ class OrgProfile:
     currency_symbol: str = "$"
     plan_name: str = "PROFESSIONAL"
     plan_type: int = 130
+    #: The edition code (``editions.EDITIONS``): the country whose tax fields the org's records carry.
+    edition: str = DEFAULT_EDITION
 
     @property
     def time_zone(self) -> timezone:
@@ -316,8 +371,33 @@ class OrgProfile:
             "phone": "",
             "fax": "",
             "website": "",
-            "address": dict.fromkeys(address_keys, ""),
+            "address": dict.fromkeys(address_keys, "") | {"country": EDITIONS[self.edition].country},
             "custom_fields": [],
+        }
+
+
+@dataclass
+class CustomField:
+    """One of the org's custom field definitions (Settings → Preferences → <entity> → Field Customization)."""
+
+    customfield_id: str
+    entity: str  # "contact" or "item"
+    index: int
+    label: str
+    api_name: str
+    data_type: str = "string"
+    #: "Do not allow duplicate values": the field can name a record in ``PUT /contacts`` and ``PUT /items``.
+    is_unique: bool = False
+
+    def entry(self, value: str) -> dict[str, Any]:
+        """A record's value as replies show it (contacts document index/label/value, items customfield_id)."""
+        return {
+            "customfield_id": self.customfield_id,
+            "index": self.index,
+            "label": self.label,
+            "api_name": self.api_name,
+            "data_type": self.data_type,
+            "value": value,
         }
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.accounts.models import AuthError
-from simulator.books import crm_import
+from simulator.books import addresses, crm_import, upserts
 from simulator.books.errors import (
     AuthenticationMissing,
     InvalidValue,
@@ -64,6 +64,18 @@ async def _body(request: Request) -> Any:
         raise InvalidValue("JSONString") from None
 
 
+def _unique_headers(request: Request) -> dict[str, Any]:
+    """The documented headers of an update by a unique custom field; ``X-Upsert`` is true or false."""
+    upsert = (request.headers.get("x-upsert") or "false").strip().lower()
+    if upsert not in ("true", "false"):
+        raise InvalidValue("X-Upsert")
+    return {
+        "key": request.headers.get("x-unique-identifier-key"),
+        "value": request.headers.get("x-unique-identifier-value"),
+        "upsert": upsert == "true",
+    }
+
+
 def _ok(message: str = "success", *, status_code: int = 200, **payload: Any) -> Response:
     return json_response({"code": 0, "message": message, **payload}, status_code=status_code)
 
@@ -99,19 +111,27 @@ async def list_contacts(request: Request) -> Response:
 async def create_contact(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="CREATE")
     contact = org.create_contact(await _body(request))
-    return _ok("The contact has been created", status_code=201, contact=contact.to_api(org.time_zone))
+    return _ok("The contact has been created", status_code=201, contact=org.show_contact(contact))
 
 
 async def get_contact(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="READ")
     contact = org.get_contact(request.path_params["contact_id"])
-    return _ok(contact=contact.to_api(org.time_zone))
+    return _ok(contact=org.show_contact(contact))
 
 
 async def update_contact(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="UPDATE")
     contact = org.update_contact(request.path_params["contact_id"], await _body(request))
-    return _ok("Contact has been updated successfully", contact=contact.to_api(org.time_zone))
+    return _ok("Contact has been updated successfully", contact=org.show_contact(contact))
+
+
+async def upsert_contact(request: Request) -> Response:
+    """``PUT /contacts`` with ``X-Unique-Identifier-Key/-Value`` (and ``X-Upsert``) headers."""
+    org = _authorize(request, group="contacts", action="UPDATE")
+    contact, created = upserts.upsert_contact(org, **_unique_headers(request), body=await _body(request))
+    message = "The contact has been created" if created else "Contact has been updated successfully"
+    return _ok(message, contact=org.show_contact(contact))
 
 
 async def delete_contact(request: Request) -> Response:
@@ -130,6 +150,33 @@ async def mark_contact_inactive(request: Request) -> Response:
     org = _authorize(request, group="contacts", action="CREATE")
     org.set_contact_status(request.path_params["contact_id"], active=False)
     return _ok("The contact has been marked as inactive.")
+
+
+# -- additional addresses ----------------------------------------------------------------------
+
+
+async def list_addresses(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="READ")
+    return _ok(addresses=addresses.list_addresses(org, request.path_params["contact_id"]))
+
+
+async def add_address(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="CREATE")
+    address = addresses.add_address(org, request.path_params["contact_id"], await _body(request))
+    return _ok("The address has been created.", address_info=address)
+
+
+async def update_address(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="UPDATE")
+    params = request.path_params
+    address = addresses.update_address(org, params["contact_id"], params["address_id"], await _body(request))
+    return _ok("The address has been updated.", address_info=address)
+
+
+async def delete_address(request: Request) -> Response:
+    org = _authorize(request, group="contacts", action="DELETE")
+    addresses.delete_address(org, request.path_params["contact_id"], request.path_params["address_id"])
+    return _ok("The address has been deleted.")
 
 
 # -- contact persons ---------------------------------------------------------------------------
@@ -198,18 +245,36 @@ async def list_items(request: Request) -> Response:
 async def create_item(request: Request) -> Response:
     org = _authorize(request, group="settings", action="CREATE")
     item = org.create_item(await _body(request))
-    return _ok("The item has been added.", status_code=201, item=item.to_api(org.time_zone))
+    return _ok("The item has been added.", status_code=201, item=org.show_item(item))
 
 
 async def get_item(request: Request) -> Response:
     org = _authorize(request, group="settings", action="READ")
-    return _ok(item=org.get_item(request.path_params["item_id"]).to_api(org.time_zone))
+    return _ok(item=org.show_item(org.get_item(request.path_params["item_id"])))
 
 
 async def update_item(request: Request) -> Response:
     org = _authorize(request, group="settings", action="UPDATE")
     item = org.update_item(request.path_params["item_id"], await _body(request))
-    return _ok("Item details have been saved.", item=item.to_api(org.time_zone))
+    return _ok("Item details have been saved.", item=org.show_item(item))
+
+
+async def upsert_item(request: Request) -> Response:
+    """``PUT /items`` with ``X-Unique-Identifier-Key/-Value`` (and ``X-Upsert``) headers."""
+    org = _authorize(request, group="settings", action="UPDATE")
+    item, created = upserts.upsert_item(org, **_unique_headers(request), body=await _body(request))
+    message = "The item has been added." if created else "Item details have been saved."
+    return _ok(message, item=org.show_item(item))
+
+
+async def update_item_custom_fields(request: Request) -> Response:
+    """``PUT /item/{item_id}/customfields``: the body is the bare list ``[{"customfield_id", "value"}]``."""
+    org = _authorize(request, group="settings", action="UPDATE")
+    entries = await _body(request)
+    if not isinstance(entries, list):
+        raise InvalidValue("custom_fields")
+    org.update_item(request.path_params["item_id"], {"custom_fields": entries})
+    return _ok("Custom Fields Updated Successfully")
 
 
 async def delete_item(request: Request) -> Response:

@@ -23,9 +23,10 @@ from typing import Any, Protocol
 
 from faker import Faker
 
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition
 from simulator.books.fields import payment_terms_label
 from simulator.books.models import BooksOrg
-from simulator.books.records import Contact, ContactPerson, Item, OrgProfile, empty_address
+from simulator.books.records import Contact, ContactPerson, CustomField, Item, OrgProfile, empty_address
 from simulator.clock import Clock
 from simulator.ids import IdSequence, org_prefix
 
@@ -38,11 +39,13 @@ class CrmRecords(Protocol):
     def iter_records(self, module: str) -> Iterator[dict[str, Any]]: ...
 
 
-def seed_books(*, seed: int, clock: Clock, crm: CrmRecords, overlap: float, extra: int) -> BooksOrg:
+def seed_books(
+    *, seed: int, clock: Clock, crm: CrmRecords, overlap: float, extra: int, edition: str = DEFAULT_EDITION
+) -> BooksOrg:
     rng = random.Random(f"books:{seed}")
     fake = Faker("en_US")
     fake.seed_instance(f"books:{seed}")
-    org = _new_org(rng=rng, fake=fake, clock=clock)
+    org = _new_org(rng=rng, fake=fake, clock=clock, edition=EDITIONS[edition])
     seeder = _Seeder(org=org, rng=rng, pools=_Pools.build(fake), now=clock.now().replace(microsecond=0))
     accounts = list(crm.iter_records("Accounts"))
     contacts = list(crm.iter_records("Contacts"))
@@ -60,10 +63,27 @@ def seed_books(*, seed: int, clock: Clock, crm: CrmRecords, overlap: float, extr
     taken |= {_fold(r.get("Vendor_Name") or "") for r in vendors}
     taken |= {_fold(r.get("Product_Name") or "") for r in products}
     seeder.extras(extra, taken=taken, fake=fake)
+    org.custom_fields = _custom_fields(org)
     return org
 
 
-def _new_org(*, rng: random.Random, fake: Faker, clock: Clock) -> BooksOrg:
+#: Every seeded org's custom fields: per entity, one that allows no duplicates and one that does.
+_CUSTOM_FIELDS = {
+    "contact": (("Customer Code", "cf_customer_code", True), ("Segment", "cf_segment", False)),
+    "item": (("Product Code", "cf_product_code", True), ("Warranty", "cf_warranty", False)),
+}
+
+
+def _custom_fields(org: BooksOrg) -> list[CustomField]:
+    """Made after the records, so that seeded record ids stay those of earlier versions."""
+    return [
+        CustomField(org.new_id(), entity, index, label, api_name, is_unique=unique)
+        for entity, fields in _CUSTOM_FIELDS.items()
+        for index, (label, api_name, unique) in enumerate(fields, start=1)
+    ]
+
+
+def _new_org(*, rng: random.Random, fake: Faker, clock: Clock, edition: Edition) -> BooksOrg:
     ids = IdSequence(prefix=org_prefix(rng))
     company = fake.company()
     contact_name = fake.name()
@@ -74,6 +94,9 @@ def _new_org(*, rng: random.Random, fake: Faker, clock: Clock) -> BooksOrg:
         email=f"{_slug(contact_name, '.')}@{_slug(company, '')}.com",
         account_created_date=created.date().isoformat(),
         currency_id=ids(),
+        currency_code=edition.currency_code,
+        currency_symbol=edition.currency_symbol,
+        edition=edition.code,
     )
     return BooksOrg(
         organization_id=str(rng.randrange(600_000_000, 900_000_000)), profile=profile, clock=clock, ids=ids

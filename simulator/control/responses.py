@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict, fields
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from simulator.books import customfields
+from simulator.books.editions import DEFAULT_EDITION, EDITIONS
 from simulator.clock import ClockRangeError, parse_datetime
 from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
 from simulator.crm.render import view_detail
@@ -48,6 +50,7 @@ async def create_tenant(request: Request) -> Response:
         sizes=_sizes(body),
         tenant_id=tenant_id,
         redirect_uri=redirect_uri,
+        books_edition=_books_edition(body),
     )
     return json_response(tenant.credentials(), status_code=201)
 
@@ -132,14 +135,28 @@ async def create_view(request: Request) -> Response:
 
 
 async def books_settings(request: Request) -> Response:
-    tenant = _tenant(request)
+    """The Books org's settings: duplicate names, and its custom fields (a PUT adds the ones listed)."""
+    books = _tenant(request).books
     if request.method == "PUT":
         body = await _body(request)
-        value = body.get("allow_duplicate_names")
+        if not body or not set(body) <= {"allow_duplicate_names", "custom_fields"}:
+            raise BadRequest("give 'allow_duplicate_names' (true or false) and/or 'custom_fields' (a list)")
+        value = body.get("allow_duplicate_names", books.allow_duplicate_names)
         if not isinstance(value, bool):
             raise BadRequest("'allow_duplicate_names' must be true or false")
-        tenant.books.allow_duplicate_names = value
-    return json_response({"allow_duplicate_names": tenant.books.allow_duplicate_names})
+        try:
+            added = customfields.definitions_from(books, body.get("custom_fields", []))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        books.allow_duplicate_names = value
+        books.custom_fields.extend(added)
+    return json_response(
+        {
+            "allow_duplicate_names": books.allow_duplicate_names,
+            "edition": books.profile.edition,
+            "custom_fields": [asdict(definition) for definition in books.custom_fields],
+        }
+    )
 
 
 def _sim(request: Request) -> Simulator:
@@ -173,6 +190,13 @@ def _int(body: dict[str, Any], key: str, *, optional: bool = False) -> int | Non
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise BadRequest(f"'{key}' must be a whole number >= 0")
     return value
+
+
+def _books_edition(body: dict[str, Any]) -> str:
+    edition = body.get("books_edition", DEFAULT_EDITION)
+    if edition not in EDITIONS:
+        raise BadRequest(f"'books_edition' must be one of: {', '.join(EDITIONS)}")
+    return edition
 
 
 def _sizes(body: dict[str, Any]) -> Sizes:

@@ -26,6 +26,7 @@ def test_list_hides_inactive_items_and_pages(zoho: ZohoClient) -> None:
         "page": 1,
         "per_page": 200,
         "has_more_page": False,
+        "applied_filter": "Status.Active",
         "sort_column": "name",
         "sort_order": "A",
         "report_name": "Items",

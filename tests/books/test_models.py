@@ -9,7 +9,7 @@ import pytest
 
 from simulator.books.errors import BooksError, DoesNotExist, DuplicateName, InvalidValue
 from simulator.books.models import BooksOrg
-from simulator.books.records import OrgProfile
+from simulator.books.records import CustomField, OrgProfile
 from simulator.clock import Clock, books_datetime
 from simulator.ids import IdSequence
 
@@ -509,6 +509,7 @@ def test_item_list_rejects_bad_parameters(org: BooksOrg) -> None:
 
 
 def test_snapshot_round_trips_byte_for_byte(org: BooksOrg, clock: Clock) -> None:
+    org.custom_fields = [CustomField("4150868000000000001", "contact", 1, "Tier", "cf_tier", is_unique=True)]
     contact = org.create_contact(
         {
             "contact_name": "A",
