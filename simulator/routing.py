@@ -20,7 +20,7 @@ import urllib.request
 import urllib.response
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -97,9 +97,8 @@ class _ZohoHandler(urllib.request.BaseHandler):
     def http_open(self, req: urllib.request.Request) -> urllib.response.addinfourl | None:
         if not is_zoho_host(req.host.partition(":")[0]):
             return None  # the next handler sends it
-        request = httpx.Request(
-            req.get_method(), req.full_url, headers=req.header_items(), content=_urllib_body(req.data)
-        )
+        body = req.data.read() if hasattr(req.data, "read") else req.data
+        request = httpx.Request(req.get_method(), req.full_url, headers=req.header_items(), content=body)
         try:
             reply = serve(self._transport, request)
         except httpx.TransportError as exc:
@@ -114,10 +113,6 @@ class _ZohoHandler(urllib.request.BaseHandler):
         return response
 
     https_open = http_open
-
-
-def _urllib_body(data: Any) -> Any:
-    return data.read() if hasattr(data, "read") else data
 
 
 @contextmanager
