@@ -58,6 +58,13 @@ def add_parser(commands: Any) -> None:
         default=Path(".zohosim-conform"),
         help="where failures are saved (default .zohosim-conform)",
     )
+    conform.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the suites in N processes, through pytest-xdist (default 1: in this process)",
+    )
     conform.set_defaults(run=run_command)
 
 
@@ -82,6 +89,10 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     if args.replay:
         return _replay(args, adapter, groups)
+    if args.workers > 1:
+        from conformance.workers import run_with_workers
+
+        return run_with_workers(args)
     started = time.perf_counter()
     results: list[Any] = []
     reports: dict[tuple[str, str], str] = {}

@@ -7,7 +7,7 @@
 With either option, pytest collects ``conformance/suite_tests.py``: a test per invariant group,
 each parametrized by module sync, each a Hypothesis test over scenarios. Given no test paths,
 only the suites run; given paths, the suites run alongside them. Without the options the plugin
-does nothing.
+does nothing. Under pytest-xdist (``-n N``) each worker opens its own harness.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--zohosim-served", action="store_true", help="Python route: serve on 127.0.0.1, not in-process"
     )
     group.addoption("--zohosim-out", default=".zohosim-conform", help="where failures are saved")
+    group.addoption(
+        "--zohosim-timeout", type=float, default=120.0, help="seconds one command run may take (default 120)"
+    )
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -75,7 +78,7 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
     if not (python or cmd):
         pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
-    adapter = adapter_for(cmd=cmd, python=python)
+    adapter = adapter_for(cmd=cmd, python=python, timeout=config.getoption("--zohosim-timeout"))
     profile = get_profile(
         config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
     )

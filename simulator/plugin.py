@@ -1,19 +1,34 @@
 """pytest plugin (entry point ``pytest11``): a running simulator, a fresh org per test, ready
-credentials, and respx routing of Zoho's real host names into the simulator.
+credentials, and routing of Zoho's real host names into the simulator from httpx (``zoho_respx``),
+requests (``zoho_requests``) or every client at once (``zoho_mock``).
 
-    def test_my_sync(zoho_credentials, zoho_respx):
+    def test_my_sync(zoho_credentials, zoho_mock):
         my_sync.run(client_id=zoho_credentials.client_id, ...)   # calls https://www.zohoapis.com/...
+
+Under pytest-xdist (``pytest -n auto``) each worker is a process with its own simulator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
+from simulator.routing import route_httpx, route_requests, route_urllib
 from simulator.tenants import Sizes, Tenant
-from simulator.testing import RunningSimulator, build_simulator, in_process, serve_in_thread
+from simulator.testing import (
+    InProcessTransport,
+    RunningSimulator,
+    build_simulator,
+    in_process,
+    serve_in_thread,
+)
+
+if TYPE_CHECKING:
+    import responses
+    import respx
 
 _SIZE_KEYS = {"accounts", "contacts", "vendors", "products", "books_overlap", "books_extra"}
 
@@ -105,14 +120,39 @@ def zoho_credentials(zohosim: RunningSimulator, zoho_org: Tenant) -> ZohoCredent
 
 
 @pytest.fixture
-def zoho_respx(zohosim: RunningSimulator) -> Iterator[object]:
+def _zoho_transport(zohosim: RunningSimulator) -> Iterator[InProcessTransport]:
+    with InProcessTransport(zohosim.app) as transport:
+        yield transport
+
+
+@pytest.fixture
+def zoho_respx(_zoho_transport: InProcessTransport) -> Iterator[respx.Router]:
     """Route httpx calls to Zoho's real hosts (accounts.zoho.com, www.zohoapis.eu, …) into the
     simulator; other hosts pass through. Yields the respx router."""
     import respx
 
-    from simulator.testing import InProcessTransport, route_zoho_hosts
-
-    with respx.mock(assert_all_called=False) as router, InProcessTransport(zohosim.app) as transport:
-        route_zoho_hosts(router, transport)
+    with respx.mock(assert_all_called=False) as router:
+        route_httpx(router, _zoho_transport)
         router.route().pass_through()
         yield router
+
+
+@pytest.fixture
+def zoho_requests(_zoho_transport: InProcessTransport) -> Iterator[responses.RequestsMock]:
+    """Route ``requests`` calls to Zoho's real hosts into the simulator (Zoho's official Python
+    SDK, pyzohoapi); other hosts pass through. Yields the ``responses.RequestsMock``."""
+    with route_requests(_zoho_transport) as mock:
+        yield mock
+
+
+@pytest.fixture
+def zoho_mock(
+    zohosim: RunningSimulator,
+    zoho_respx: respx.Router,
+    zoho_requests: responses.RequestsMock,
+    _zoho_transport: InProcessTransport,
+) -> Iterator[RunningSimulator]:
+    """Every client at once: httpx, requests and urllib's ``urlopen`` reach the simulator when they
+    call a Zoho host. Yields the running simulator (the ``zohosim`` fixture)."""
+    with route_urllib(_zoho_transport):
+        yield zohosim

@@ -1,5 +1,6 @@
-"""In-process use of the simulator from Python: transports, respx routing of Zoho's real host
-names, and a uvicorn server in a thread. The pytest plugin (``simulator.plugin``) builds on these.
+"""In-process use of the simulator from Python: transports, routing of Zoho's real host names
+from every client (``simulator.routing``), and a uvicorn server in a thread. The pytest plugin
+(``simulator.plugin``) builds on these.
 
 ``httpx.ASGITransport`` is async-only; sync clients (and most syncers are sync) reach the app
 through ``InProcessTransport``, which runs the async transport on a private event-loop thread.
@@ -7,12 +8,11 @@ through ``InProcessTransport``, which runs the async transport on a private even
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.from_thread
 import httpx
@@ -22,18 +22,8 @@ from simulator.app import create_app
 from simulator.clock import DEFAULT_START, Clock
 from simulator.gate import ConnectionDropped, quiet_dropped_connections
 from simulator.http import listen
+from simulator.routing import route_httpx, route_requests, route_urllib
 from simulator.tenants import Simulator, Sizes, Tenant
-
-if TYPE_CHECKING:
-    import respx
-
-_TLDS = r"(com|eu|in|com\.au|jp|com\.cn|sa|ca)"
-#: Every Zoho host a client may call: accounts servers, API hosts (prod, sandbox, developer), and
-#: the legacy Books host ``books.zoho.<tld>/api/v3``.
-ZOHO_HOSTS = re.compile(
-    rf"^(accounts\.zoho\.{_TLDS}|accounts\.zohocloud\.ca|((www|sandbox|developer)\.)?zohoapis\.{_TLDS}"
-    rf"|books\.zoho\.{_TLDS})$"
-)
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -130,31 +120,24 @@ def serve_in_thread(sim: Simulator | None = None, *, host: str = "127.0.0.1") ->
         sock.close()
 
 
-def route_zoho_hosts(router: respx.Router, transport: httpx.BaseTransport) -> respx.Route:
-    """Send an httpx client's calls to Zoho's real hosts through ``transport`` (usually an
-    ``InProcessTransport``): code under test changes no URL."""
-
-    def forward(request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.host.startswith("books.zoho.") and url.path.startswith("/api/v3"):
-            url = url.copy_with(path="/books/v3" + url.path.removeprefix("/api/v3"))
-            request = httpx.Request(request.method, url, headers=request.headers, content=request.read())
-        return transport.handle_request(request)
-
-    return router.route(host__regex=ZOHO_HOSTS).mock(side_effect=forward)
-
-
 @contextmanager
 def zoho_mock(sim: Simulator | None = None, **respx_options: Any) -> Iterator[RunningSimulator]:
-    """While active, every httpx request to a Zoho host is answered by an in-process simulator.
+    """While active, every call to a Zoho host, from httpx, requests or urllib, is answered by an
+    in-process simulator (``simulator.routing``); calls to other hosts go where they were going.
 
     >>> with zoho_mock() as zoho:
     ...     tenant = zoho.sim.create_tenant()
-    ...     httpx.post("https://accounts.zoho.com/oauth/v2/token", data={...})
+    ...     requests.post("https://accounts.zoho.com/oauth/v2/token", data={...})
     """
     import respx
 
-    with in_process(sim) as running, respx.mock(assert_all_called=False, **respx_options) as router:
-        route_zoho_hosts(router, running._stack.enter_context(InProcessTransport(running.app)))
-        router.route().pass_through()
-        yield running
+    with in_process(sim) as running:
+        transport = running._stack.enter_context(InProcessTransport(running.app))
+        with (
+            respx.mock(assert_all_called=False, **respx_options) as router,
+            route_requests(transport),
+            route_urllib(transport),
+        ):
+            route_httpx(router, transport)
+            router.route().pass_through()
+            yield running

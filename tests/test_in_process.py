@@ -110,6 +110,14 @@ def test_respx_routes_real_hosts(zoho_credentials, zoho_respx):
 def test_orgs_are_fresh_per_test(zoho_org, zohosim):
     assert zoho_org.tenant_id in zohosim.sim.tenants
     assert len(zohosim.sim.tenants) == 1
+
+
+def test_requests_routes_real_hosts(zoho_credentials, zoho_requests):
+    import requests
+
+    reply = requests.get("https://www.zohoapis.eu/crm/v8/Accounts", params={"fields": "Account_Name"},
+                         headers=zoho_credentials.headers, timeout=5)
+    assert reply.status_code == 200 and reply.json()["data"]
 """
 
 
@@ -119,7 +127,25 @@ def test_the_pytest_plugin_gives_a_simulator_orgs_and_credentials(
 ) -> None:
     pytester.makepyfile(PLUGIN_TEST)
     result = pytester.runpytest_inprocess(f"--zohosim-mode={mode}", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["inprocess", "server"])
+def test_the_plugin_under_xdist_gives_each_worker_its_own_simulator(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    """Under ``-n 2`` each worker builds its own simulator (the fresh-org test counts its tenants),
+    and every outcome is the serial run's."""
+    pytester.makepyfile(PLUGIN_TEST)
+    options = (f"--zohosim-mode={mode}", "-p", "no:cacheprovider", "-rA")
+    serial = pytester.runpytest_subprocess(*options)
+    parallel = pytester.runpytest_subprocess(*options, "-n", "2")
+    serial.assert_outcomes(passed=4)
+    parallel.assert_outcomes(passed=4)
+    assert "2 workers [4 items]" in parallel.stdout.str()
+    verdicts = [sorted(line for line in r.outlines if line.startswith("PASSED")) for r in (serial, parallel)]
+    assert verdicts[0] == verdicts[1]
 
 
 def test_the_plugin_refuses_unknown_marker_options(pytester: pytest.Pytester) -> None:
