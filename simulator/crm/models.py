@@ -35,6 +35,7 @@ from simulator.crm.metadata import (
     make_id,
 )
 from simulator.crm.orders import Selection, TimeOrder
+from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -147,6 +148,8 @@ class CrmOrg:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {m: {} for m in MODULES})
     deleted: dict[str, list[DeletedRecord]] = field(default_factory=lambda: {m: [] for m in MODULES})
     views: dict[str, CustomView] = field(default_factory=dict)
+    #: Called with every record change (``simulator.events``): notification channels listen here.
+    observers: list[Observer] = field(default_factory=list, repr=False, compare=False)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
     _orders: dict[tuple[str, str], TimeOrder] = field(init=False, repr=False)
@@ -416,6 +419,7 @@ class CrmOrg:
         """Store a complete record as is (seeding and state import); ids must keep growing."""
         self.records[module][record["id"]] = record
         self._index(MODULES[module], record)
+        self._changed("create", module, record)
 
     def _insert_one(self, module: ModuleDef, item: object, index: int) -> WriteOutcome:
         try:
@@ -451,6 +455,7 @@ class CrmOrg:
         if record is None:
             return WriteOutcome(error=InvalidData.not_deleted(record_id))
         self._unindex(module, record)
+        self._changed("delete", module.api_name, record)
         self.deleted[module.api_name].append(
             DeletedRecord(
                 id=record_id,
@@ -572,6 +577,7 @@ class CrmOrg:
         return record
 
     def _apply(self, module: ModuleDef, record: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+        before = {key: record.get(key) for key in values}
         self._unindex(module, record)
         for key, value in values.items():
             if value is not None:
@@ -581,7 +587,15 @@ class CrmOrg:
         record.update(Modified_By=self.current_user_id, Modified_Time=self.clock.now())
         _derive(module, record)
         self._index(module, record)
+        changed = tuple(key for key, value in before.items() if record.get(key) != value)
+        self._changed("edit", module.api_name, record, changed)
         return record
+
+    def _changed(
+        self, operation: Operation, module: str, record: dict[str, Any], fields: tuple[str, ...] = ()
+    ) -> None:
+        for observer in self.observers:
+            observer(RecordChange("crm", module, operation, record["id"], record, fields=fields))
 
     def _index(self, module: ModuleDef, record: dict[str, Any]) -> None:
         for (name, _), order in self._orders.items():
