@@ -17,6 +17,7 @@ CRM_DEFAULT = (
     "ZohoCRM.users.ALL",
     "ZohoCRM.org.ALL",
     "ZohoCRM.coql.READ",
+    "ZohoCRM.notifications.ALL",
 )
 BOOKS_DEFAULT = ("ZohoBooks.fullaccess.all",)
 DEFAULT = CRM_DEFAULT + BOOKS_DEFAULT

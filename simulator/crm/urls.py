@@ -12,6 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route
 
 from simulator.crm import responses as r
+from simulator.crm import watch
 
 
 def _segment_except(*reserved: str) -> str:
@@ -51,6 +52,10 @@ routes: list[BaseRoute] = [
     Route(f"{_BASE}/org", r.org_details, methods=["GET"]),
     Route(f"{_BASE}/users", r.users, methods=["GET"]),
     Route(f"{_BASE}/users/{{user_id}}", r.user, methods=["GET"]),
+    Route(f"{_BASE}/actions/watch", watch.details, methods=["GET"]),
+    Route(f"{_BASE}/actions/watch", watch.enable, methods=["POST"]),
+    Route(f"{_BASE}/actions/watch", watch.update, methods=["PUT", "PATCH"]),
+    Route(f"{_BASE}/actions/watch", watch.disable, methods=["DELETE"]),
     Route(f"{_MODULE}/actions/count", r.count_records, methods=["GET"]),
     Route(f"{_MODULE}/upsert", r.upsert_records, methods=["POST"]),
     Route(f"{_MODULE}/deleted", r.deleted_records, methods=["GET"]),
