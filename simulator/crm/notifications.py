@@ -205,8 +205,13 @@ def callback(
         "token": channel.token,
     }
     if channel.return_affected_field_values and change.record is not None and change.operation != "delete":
-        shown = [module.by_name[name] for name in fields if name in module.by_name] if fields else None
-        values = render.record(org, module, change.record, shown)
+        record = change.record
+        shown = (
+            [module.by_name[name] for name in fields if name in module.by_name]
+            if fields
+            else [f for f in module.fields if record.get(f.api_name) is not None]
+        )
+        values = render.record(org, module, record, shown)
         values.pop("id", None)
         body["affected_values"] = [{"record_id": change.record_id, "values": values}]
     return body
