@@ -28,7 +28,7 @@ import bisect
 import contextlib
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,7 +97,9 @@ class Dispatcher:
     ) -> None:
         self.clock, self.faults, self.log = clock, faults, log
         self.queue_limit, self.attempt_timeout = queue_limit, attempt_timeout
-        self.counters: Counter[str] = Counter()
+        #: Each tenant's counts: submitted, attempts, delivered, retried, given_up, duplicated,
+        #: dropped_by_fault, dropped_overflow.
+        self.counters: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._cond = threading.Condition()
         self._queues: dict[str, list[Delivery]] = {}
         self._held: dict[str, Delivery] = {}
@@ -124,7 +126,7 @@ class Dispatcher:
             for rule in rules:
                 delivery.fault = f"{rule.effect}:{rule.rule_id}"
                 if rule.effect == "drop":
-                    self.counters["dropped_by_fault"] += 1
+                    self.counters[delivery.tenant_id]["dropped_by_fault"] += 1
                     self._log(delivery, status=0)
                     return
                 if rule.effect == "delay":
@@ -137,10 +139,12 @@ class Dispatcher:
                     copies = 2
                 elif rule.effect == "reorder":
                     hold = True
-            self.counters["submitted"] += 1
+            self.counters[delivery.tenant_id]["submitted"] += 1
             batch = [delivery] + [replace(delivery, seq=self._next_seq()) for _ in range(copies - 1)]
-            self.counters["duplicated"] += copies - 1
+            self.counters[delivery.tenant_id]["duplicated"] += copies - 1
             held = self._held.pop(queue, None)
+            if held is not None:
+                held.seq = self._next_seq()  # it goes out after the delivery it waited for
             if hold:
                 self._held[queue] = batch.pop()
             for each in [*batch, *([held] if held else [])]:
@@ -158,7 +162,7 @@ class Dispatcher:
         bisect.insort(queue, delivery, key=lambda d: d.order)
         while len(queue) > self.queue_limit:
             queue.pop(0)
-            self.counters["dropped_overflow"] += 1
+            self.counters[delivery.tenant_id]["dropped_overflow"] += 1
 
     def forget(self, *, tenant_id: str) -> None:
         """Drop every queued delivery of a tenant (it was reset or deleted)."""
@@ -167,6 +171,7 @@ class Dispatcher:
                 del self._queues[key]
             for key in [k for k in self._held if k.startswith(f"{tenant_id}:")]:
                 del self._held[key]
+            self.counters.pop(tenant_id, None)
             self._cond.notify_all()
 
     # -- flushing and reporting ----------------------------------------------------------------
@@ -205,7 +210,8 @@ class Dispatcher:
                 }
                 for key, queue in sorted(self._queues.items())
             ]
-            return {"queue_limit": self.queue_limit, "queues": queues, "counters": dict(self.counters)}
+            counters = {tenant_id: dict(counts) for tenant_id, counts in sorted(self.counters.items())}
+            return {"queue_limit": self.queue_limit, "queues": queues, "counters": counters}
 
     # -- the delivery thread -------------------------------------------------------------------
 
@@ -255,7 +261,6 @@ class Dispatcher:
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         delivery.attempts += 1
-        self.counters["attempts"] += 1
         if delivery.latency_ms:
             await asyncio.sleep(delivery.latency_ms / 1000)
         if delivery.fail_status is not None and delivery.attempts == 1:
@@ -274,17 +279,18 @@ class Dispatcher:
         self._poke()
 
     def _settle(self, delivery: Delivery, *, ok: bool) -> None:
+        if delivery.queue not in self._queues:
+            return  # its tenant was reset or deleted meanwhile
+        self.counters[delivery.tenant_id]["attempts"] += 1
         if ok:
-            self.counters["delivered"] += 1
-        elif delivery.queue not in self._queues:
-            self.counters["abandoned"] += 1  # its tenant was reset or deleted meanwhile
+            self.counters[delivery.tenant_id]["delivered"] += 1
         elif delivery.attempts <= len(RETRY_AFTER):
-            self.counters["retried"] += 1
+            self.counters[delivery.tenant_id]["retried"] += 1
             delivery.not_before = self.clock.now() + timedelta(seconds=RETRY_AFTER[delivery.attempts - 1])
             delivery.fail_status = None
             self._queues[delivery.queue].insert(0, delivery)  # it keeps its place: order is kept
         else:
-            self.counters["given_up"] += 1
+            self.counters[delivery.tenant_id]["given_up"] += 1
 
     def _log(self, delivery: Delivery, *, status: int) -> None:
         parts = urlsplit(delivery.url)
