@@ -108,6 +108,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._poked = False
 
     # -- submitting ----------------------------------------------------------------------------
 
@@ -233,6 +234,7 @@ class Dispatcher:
         async with httpx.AsyncClient(timeout=self.attempt_timeout) as client:
             while True:
                 self._wake.clear()
+                self._poked = False
                 for delivery in self._take_ready():
                     task = asyncio.create_task(self._attempt(client, delivery))
                     self._tasks.add(task)
@@ -241,8 +243,10 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), timeout=_POLL if self._waiting() else None)
 
     def _poke(self) -> None:
+        """Wake the delivery loop; once per turn of it (a wake-up costs a syscall and a thread switch)."""
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
+        if loop is not None and wake is not None and not self._poked:
+            self._poked = True
             loop.call_soon_threadsafe(wake.set)
 
     def _waiting(self) -> bool:

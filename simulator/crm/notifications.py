@@ -19,6 +19,7 @@ the simulator sends one callback per record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -221,10 +222,15 @@ def _related(module: ModuleDef, record: Mapping[str, Any] | None) -> Iterator[tu
     """The records ``record`` looks up, in modules that can be watched."""
     if record is None:
         return
-    for f in module.fields:
-        target = MODULES.get(f.lookup or "")
-        if target is not None and record.get(f.api_name):
-            yield target, str(record[f.api_name])
+    for name, target in _lookups(module.api_name):
+        if record.get(name):
+            yield target, str(record[name])
+
+
+@functools.cache
+def _lookups(module: str) -> tuple[tuple[str, ModuleDef], ...]:
+    fields = MODULES[module].fields
+    return tuple((f.api_name, MODULES[f.lookup]) for f in fields if f.lookup in MODULES)
 
 
 def _selected(selection: Mapping[str, Any], changed: tuple[str, ...]) -> bool:
