@@ -43,6 +43,11 @@ def _watch_call(request: Request, action: str) -> tuple[Call, ChannelBook]:
     return call, sim.notifier.channel_book(sim.tenants[call.token.tenant_id])
 
 
+def _base_url(request: Request) -> str:
+    """The base URL a channel's ``resource_uri`` names: the public one if set, else the request's."""
+    return request.app.state.simulator.public_url or str(request.base_url)
+
+
 async def _items(request: Request) -> list[Any]:
     try:
         body = await read_json(request)
@@ -63,7 +68,7 @@ async def _items(request: Request) -> list[Any]:
 async def enable(request: Request) -> Response:
     call, book = _watch_call(request, "CREATE")
     items = await _items(request)
-    now, base = call.org.clock.now(), str(request.base_url)
+    now, base = call.org.clock.now(), _base_url(request)
 
     def one(index: int, item: Any) -> dict[str, Any]:
         channel = book.subscribe(item, index=index, now=now, version=call.version, base_url=base)
@@ -76,7 +81,7 @@ async def update(request: Request) -> Response:
     """PUT replaces a channel's details; PATCH changes only the keys given, or stops events."""
     call, book = _watch_call(request, "UPDATE")
     items = await _items(request)
-    now, base, whole = call.org.clock.now(), str(request.base_url), request.method == "PUT"
+    now, base, whole = call.org.clock.now(), _base_url(request), request.method == "PUT"
 
     def one(index: int, item: Any) -> dict[str, Any]:
         if not whole and isinstance(item, dict) and item.get("_delete_events") is True:
