@@ -46,6 +46,8 @@ QUEUE_LIMIT = 1000
 ATTEMPT_TIMEOUT = 10.0
 #: Real seconds between looks at the clock while deliveries wait for it.
 _POLL = 0.02
+#: Real seconds without work after which the delivery thread ends.
+_IDLE_EXIT = 1.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -109,6 +111,7 @@ class Dispatcher:
         self._wake: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._poked = False
+        self._starting = threading.Lock()
 
     # -- submitting ----------------------------------------------------------------------------
 
@@ -217,17 +220,21 @@ class Dispatcher:
     # -- the delivery thread -------------------------------------------------------------------
 
     def _ensure_worker(self) -> None:
-        if self._loop is not None:
-            return
-        ready = threading.Event()
-        thread = threading.Thread(target=self._run, args=(ready,), name="zohosim-delivery", daemon=True)
-        thread.start()
-        ready.wait()
+        with self._starting:
+            with self._cond:
+                if self._loop is not None:
+                    return
+            ready = threading.Event()
+            thread = threading.Thread(target=self._run, args=(ready,), name="zohosim-delivery", daemon=True)
+            thread.start()
+            ready.wait()
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.run(self._main(ready))
 
     async def _main(self, ready: threading.Event) -> None:
+        """Deliver until there has been nothing to do for ``_IDLE_EXIT`` seconds, then end: the next
+        submission starts the thread again, so an idle simulator keeps no thread."""
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         ready.set()
@@ -239,15 +246,29 @@ class Dispatcher:
                     task = asyncio.create_task(self._attempt(client, delivery))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=_POLL if self._waiting() else None)
+                waiting = self._waiting()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=_POLL if waiting else _IDLE_EXIT)
+                except TimeoutError:
+                    if not waiting and self._retire():
+                        return
+
+    def _retire(self) -> bool:
+        """End the thread if nothing is queued, held or in flight (checked under the lock, so that
+        a submission either sees the thread gone and starts another, or is seen here)."""
+        with self._cond:
+            if self._tasks or self._in_flight or self._held or any(self._queues.values()):
+                return False
+            self._loop = self._wake = None
+            return True
 
     def _poke(self) -> None:
         """Wake the delivery loop; once per turn of it (a wake-up costs a syscall and a thread switch)."""
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not self._poked:
             self._poked = True
-            loop.call_soon_threadsafe(wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop ended meanwhile: nothing to wake
+                loop.call_soon_threadsafe(wake.set)
 
     def _waiting(self) -> bool:
         with self._cond:
