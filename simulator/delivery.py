@@ -187,7 +187,10 @@ class Dispatcher:
             for delivery in self._held.values():
                 self._push(delivery)
             self._held.clear()
-        self._poke()
+            pending = any(self._queues.values())
+        if pending:
+            self._ensure_worker()
+            self._poke()
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._busy() and (remaining := deadline - time.monotonic()) > 0:
