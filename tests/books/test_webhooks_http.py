@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.control.client import ControlClient
 from tests.receiver import Receiver
 from tests.support import ZohoClient
 
@@ -96,12 +97,15 @@ def test_import_sends_webhooks_for_what_it_changes(zoho: ZohoClient, receiver: R
 
 
 def test_rules_are_listed_and_deleted(zoho: ZohoClient, receiver: Receiver) -> None:
-    webhook_id = hook(zoho, url=receiver.url, entity="item").json()["webhook_id"]
+    control = ControlClient(zoho.http)
+    webhook_id = control.add_books_webhook("t1", url=receiver.url, entity="item")["webhook_id"]
     listed = zoho.control("GET", "/tenants/t1/books/webhooks").json()["webhooks"]
     assert [(w["webhook_id"], w["events"]) for w in listed] == [(webhook_id, ["create", "update", "delete"])]
     assert zoho.control("DELETE", f"/tenants/t1/books/webhooks/{webhook_id}").status_code == 200
     zoho.books("POST", "/items", json={"name": "Quiet", "rate": 1})
-    assert flushed(zoho, receiver) == []
+    assert control.flush_notifications()["drained"]
+    assert receiver.received == []
+    assert control.notifications()["counters"] == {}
     again = zoho.control("DELETE", f"/tenants/t1/books/webhooks/{webhook_id}")
     assert again.status_code == 400
 
