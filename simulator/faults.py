@@ -4,6 +4,11 @@ A rule matches requests by service, method, path pattern (``fnmatch``) and tenan
 with a probability, on the nth match, or for the next k matches. Probabilities draw from a
 generator seeded by the simulator's seed and the rule id, so a replayed request sequence
 meets the same faults.
+
+The service ``notifications`` is the simulator's own outbound traffic (CRM notification
+callbacks and Books webhooks, ``simulator.delivery``): its path is the receiver URL's path, and
+only rules that name it match it. It has effects of its own: ``delay`` (``delay_seconds`` of
+virtual time), ``duplicate`` and ``reorder``; ``latency``, ``drop`` and ``error`` apply there too.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-Effect = Literal["error", "latency", "drop"]
-_EFFECTS = ("error", "latency", "drop")
+Effect = Literal["error", "latency", "drop", "delay", "duplicate", "reorder"]
+_EFFECTS = ("error", "latency", "drop", "delay", "duplicate", "reorder")
+#: Effects that only outbound deliveries can meet.
+_DELIVERY_EFFECTS = ("delay", "duplicate", "reorder")
+_SERVICES = (None, "crm", "books", "accounts", "notifications")
 _ERROR_STATUSES = (429, 500, 503)
 
 
@@ -33,6 +41,7 @@ class FaultRule:
     status: int = 503
     retry_after: int | None = None
     latency_ms: int = 0
+    delay_seconds: int = 0
     apply_write: bool = False
     probability: float | None = None
     nth: int | None = None
@@ -43,7 +52,7 @@ class FaultRule:
 
     def matches(self, *, service: str, method: str, path: str, tenant_id: str | None) -> bool:
         return (
-            (self.service is None or self.service == service)
+            (self.service == service or (self.service is None and service != "notifications"))
             and (self.method is None or self.method == method)
             and (self.path is None or fnmatchcase(path, self.path))
             and (self.tenant_id is None or self.tenant_id == tenant_id)
@@ -124,12 +133,14 @@ def parse_rule(spec: dict[str, Any], *, rule_id: str) -> FaultRule:
     probability = spec.get("probability")
     if probability is not None and not (isinstance(probability, int | float) and 0 <= probability <= 1):
         raise InvalidRule("'probability' must be a number between 0 and 1")
-    for key in ("nth", "times", "latency_ms", "retry_after"):
+    for key in ("nth", "times", "latency_ms", "retry_after", "delay_seconds"):
         value = spec.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise InvalidRule(f"'{key}' must be a whole number >= 0")
-    if spec.get("service") not in (None, "crm", "books", "accounts"):
-        raise InvalidRule("'service' must be crm, books or accounts")
+    if spec.get("service") not in _SERVICES:
+        raise InvalidRule("'service' must be crm, books, accounts or notifications")
+    if effect in _DELIVERY_EFFECTS and spec.get("service") != "notifications":
+        raise InvalidRule(f'the effect {effect!r} needs "service": "notifications"')
     method = spec.get("method")
     values = {k: v for k, v in spec.items() if k != "rule_id"}
     if method is not None:

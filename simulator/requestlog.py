@@ -1,9 +1,13 @@
 """The request log: every API request with its tenant, service, method, path, query, body, status
 and the virtual time. The conformance suites read it to prove, for example, that no write reached CRM.
+
+Outbound deliveries (notification callbacks, webhooks: ``simulator.delivery``) are logged too, with
+``direction`` "outbound"; they are appended from the delivery thread, so the log takes a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -30,10 +34,14 @@ class LoggedRequest:
     #: re-encode), ``body`` holds only its first ``BODY_LIMIT`` bytes, as text.
     body_bytes: int = 0
     body_truncated: bool = False
+    #: "inbound" for a request to the simulator, "outbound" for a delivery it made.
+    direction: str = "inbound"
 
     @property
     def is_write(self) -> bool:
-        return self.method in WRITE_METHODS and self.service in ("crm", "books")
+        return (
+            self.direction == "inbound" and self.method in WRITE_METHODS and self.service in ("crm", "books")
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,27 +63,31 @@ class RequestLog:
         self._limit, self._max_bytes = limit, max_bytes
         self._bytes = 0
         self._seq = 0
+        self._lock = threading.Lock()
 
     def append(self, *, raw_body: bytes, **fields: Any) -> LoggedRequest:
-        self._seq += 1
         body, truncated = decode_body(raw_body)
-        entry = LoggedRequest(
-            seq=self._seq, body=body, body_bytes=len(raw_body), body_truncated=truncated, **fields
-        )
-        self._entries.append(entry)
-        self._bytes += _cost(entry)
-        while len(self._entries) > self._limit or self._bytes > self._max_bytes:
-            self._bytes -= _cost(self._entries.popleft())
+        with self._lock:
+            self._seq += 1
+            entry = LoggedRequest(
+                seq=self._seq, body=body, body_bytes=len(raw_body), body_truncated=truncated, **fields
+            )
+            self._entries.append(entry)
+            self._bytes += _cost(entry)
+            while len(self._entries) > self._limit or self._bytes > self._max_bytes:
+                self._bytes -= _cost(self._entries.popleft())
         return entry
 
     def clear(self, *, tenant_id: str | None = None) -> None:
-        kept = [] if tenant_id is None else [e for e in self._entries if e.tenant_id != tenant_id]
-        self._entries.clear()
-        self._entries.extend(kept)
-        self._bytes = sum(_cost(e) for e in kept)
+        with self._lock:
+            kept = [] if tenant_id is None else [e for e in self._entries if e.tenant_id != tenant_id]
+            self._entries.clear()
+            self._entries.extend(kept)
+            self._bytes = sum(_cost(e) for e in kept)
 
     def __iter__(self) -> Iterator[LoggedRequest]:
-        return iter(list(self._entries))
+        with self._lock:
+            return iter(list(self._entries))
 
     def filter(
         self,
@@ -86,11 +98,15 @@ class RequestLog:
         path_contains: str | None = None,
         writes_only: bool = False,
         since_seq: int = 0,
+        direction: str | None = None,
     ) -> list[LoggedRequest]:
+        with self._lock:
+            entries = list(self._entries)
         return [
             e
-            for e in self._entries
+            for e in entries
             if e.seq > since_seq
+            and (direction is None or e.direction == direction)
             and (tenant_id is None or e.tenant_id == tenant_id)
             and (service is None or e.service == service)
             and (method is None or e.method == method.upper())

@@ -21,8 +21,11 @@ from simulator.clock import Clock, parse_datetime
 from simulator.crm.bulk import BulkReads
 from simulator.crm.models import CrmOrg
 from simulator.crm.seed import seed_crm
+from simulator.delivery import Dispatcher
+from simulator.events import books_differences, crm_differences
 from simulator.faults import FaultInjector
 from simulator.limits import BooksLimits, CrmLimits, configure, raw_settings
+from simulator.notify import Notifier
 from simulator.requestlog import RequestLog
 from simulator.store import Store
 
@@ -89,7 +92,20 @@ class Tenant:
             books = BooksOrg.from_json(document["books"], clock=clock)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidState(f"the export does not load: {type(exc).__name__}: {exc}") from exc
+        self.replace_orgs(crm, books)
+
+    def replace_orgs(self, crm: CrmOrg, books: BooksOrg) -> None:
+        """Take new orgs; their watchers carry over and are told of every record that differs."""
+        old_crm, old_books = self.crm, self.books
+        crm.observers, books.observers = old_crm.observers, old_books.observers
         self.crm, self.books = crm, books
+        for observers, changes in (
+            (crm.observers, crm_differences(old_crm, crm) if crm.observers else ()),
+            (books.observers, books_differences(old_books, books) if books.observers else ()),
+        ):
+            for change in changes:
+                for observer in observers:
+                    observer(change)
 
     def credentials(self) -> dict[str, object]:
         return {
@@ -141,6 +157,8 @@ class Simulator:
     accounts: Accounts = field(init=False)
     faults: FaultInjector = field(init=False)
     request_log: RequestLog = field(default_factory=RequestLog)
+    #: CRM notification channels and Books webhooks, and their delivery (``simulator.notify``).
+    notifier: Notifier = field(init=False)
     store: Store | None = None
     #: When set, the control plane answers only requests that bear it (``zohosim serve --control-token``).
     control_token: str | None = None
@@ -155,6 +173,9 @@ class Simulator:
     def __post_init__(self) -> None:
         self.accounts = Accounts(clock=self.clock, rng=random.Random(f"accounts:{self.seed}"))
         self.faults = FaultInjector(seed=self.seed)
+        self.notifier = Notifier(
+            dispatcher=Dispatcher(clock=self.clock, faults=self.faults, log=self.request_log)
+        )
 
     def create_tenant(
         self,
@@ -189,7 +210,7 @@ class Simulator:
         return f"t{number}"
 
     def delete_tenant(self, tenant_id: str) -> None:
-        del self.tenants[tenant_id]
+        self.notifier.forget(self.tenants.pop(tenant_id))
         self.accounts.forget_tenant(tenant_id)
         self._stored_snapshots.pop(tenant_id, None)
         if self.store is not None:
@@ -201,8 +222,14 @@ class Simulator:
         tenant = self.tenants[tenant_id]
         tenant.seed = tenant.seed if seed is None else seed
         tenant.sizes = sizes or tenant.sizes
-        tenant.crm, tenant.books = seed_org_pair(
-            seed=tenant.seed, sizes=tenant.sizes, clock=self.clock, books_edition=tenant.books.profile.edition
+        self.notifier.forget(tenant)
+        tenant.replace_orgs(
+            *seed_org_pair(
+                seed=tenant.seed,
+                sizes=tenant.sizes,
+                clock=self.clock,
+                books_edition=tenant.books.profile.edition,
+            )
         )
         tenant.crm_limits = CrmLimits()
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)

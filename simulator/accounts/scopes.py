@@ -19,6 +19,7 @@ CRM_DEFAULT = (
     "ZohoCRM.coql.READ",
     "ZohoCRM.bulk.ALL",
     "ZohoCRM.composite_requests.CUSTOM",
+    "ZohoCRM.notifications.ALL",
 )
 BOOKS_DEFAULT = ("ZohoBooks.fullaccess.all",)
 DEFAULT = CRM_DEFAULT + BOOKS_DEFAULT

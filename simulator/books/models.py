@@ -36,6 +36,7 @@ from simulator.books.records import (
     empty_address,
 )
 from simulator.clock import Clock
+from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -63,6 +64,8 @@ class BooksOrg:
         self.custom_fields: list[CustomField] = custom_fields or []
         self.contacts: dict[str, Contact] = {}
         self.items: dict[str, Item] = {}
+        #: Called with every record change (``simulator.events``): webhooks listen here.
+        self.observers: list[Observer] = []
 
     @property
     def time_zone(self) -> timezone:
@@ -95,6 +98,7 @@ class BooksOrg:
     def add_contact(self, contact: Contact) -> Contact:
         """Store a fully built contact as is (seeding, snapshots); the API goes through create_contact."""
         self.contacts[contact.contact_id] = contact
+        self._changed("contact", "create", contact.contact_id, contact)
         return contact
 
     def get_contact(self, contact_id: str) -> Contact:
@@ -164,7 +168,7 @@ class BooksOrg:
         return contact
 
     def delete_contact(self, contact_id: str) -> None:
-        self.get_contact(contact_id)
+        self._changed("contact", "delete", contact_id, self.get_contact(contact_id))
         del self.contacts[contact_id]
 
     def set_contact_status(self, contact_id: str, *, active: bool) -> Contact:
@@ -230,6 +234,16 @@ class BooksOrg:
     def _touch_if_changed(self, record: Contact | Item, before: dict[str, Any]) -> None:
         if asdict(record) != before:
             record.last_modified_time = self.clock.now()
+            if isinstance(record, Item):
+                self._changed("item", "edit", record.item_id, record)
+            else:
+                self._changed("contact", "edit", record.contact_id, record)
+
+    def _changed(
+        self, entity: str, operation: Operation, record_id: str, record: object, parent: Contact | None = None
+    ) -> None:
+        for observer in self.observers:
+            observer(RecordChange("books", entity, operation, record_id, record, parent=parent))
 
     # -- contact persons -----------------------------------------------------------------------
 
@@ -298,6 +312,7 @@ class BooksOrg:
             contact.contact_persons, person.contact_person_id if person.is_primary_contact else None
         )
         contact.last_modified_time = self.clock.now()
+        self._changed("contact_person", "create", person.contact_person_id, person, contact)
         return contact, person
 
     def update_contact_person(self, contact_person_id: str, body: Any) -> tuple[Contact, ContactPerson]:
@@ -318,6 +333,7 @@ class BooksOrg:
         keep = values.get("is_primary_contact") or person.is_primary_contact
         _settle_primary(contact.contact_persons, updated.contact_person_id if keep else None)
         self._touch_if_changed(contact, before)
+        self._changed("contact_person", "edit", updated.contact_person_id, updated, contact)
         return contact, updated
 
     def delete_contact_person(self, contact_person_id: str) -> Contact:
@@ -326,6 +342,7 @@ class BooksOrg:
         contact.contact_persons = [p for p in contact.contact_persons if p is not person]
         _settle_primary(contact.contact_persons, None)
         contact.last_modified_time = self.clock.now()
+        self._changed("contact_person", "delete", person.contact_person_id, person, contact)
         return contact
 
     def mark_primary_contact_person(self, contact_person_id: str) -> Contact:
@@ -339,6 +356,7 @@ class BooksOrg:
 
     def add_item(self, item: Item) -> Item:
         self.items[item.item_id] = item
+        self._changed("item", "create", item.item_id, item)
         return item
 
     def get_item(self, item_id: str) -> Item:
@@ -385,7 +403,7 @@ class BooksOrg:
         return item
 
     def delete_item(self, item_id: str) -> None:
-        self.get_item(item_id)
+        self._changed("item", "delete", item_id, self.get_item(item_id))
         del self.items[item_id]
 
     def set_item_status(self, item_id: str, *, active: bool) -> Item:

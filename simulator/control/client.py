@@ -95,6 +95,17 @@ class ControlClient:
     def allow_duplicate_names(self, tenant_id: str, allowed: bool) -> None:
         self._call("PUT", f"/tenants/{tenant_id}/books/settings", json={"allow_duplicate_names": allowed})
 
+    def add_books_webhook(self, tenant_id: str, **rule: Any) -> dict[str, Any]:
+        """``url``, ``entity`` and optionally ``events``, ``headers``, ``secret`` (docs/events.md)."""
+        return self._call("POST", f"/tenants/{tenant_id}/books/webhooks", json=rule)
+
+    def notifications(self) -> dict[str, Any]:
+        return self._call("GET", "/notifications")
+
+    def flush_notifications(self, *, timeout: float = 30) -> dict[str, Any]:
+        """Wait until every delivery due by now has been answered; ``drained`` says whether it was."""
+        return self._call("POST", "/notifications/flush", json={"timeout": timeout})
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         reply = self.http.request(method, self.prefix + path, **kwargs)
         if reply.status_code >= 400:

@@ -245,7 +245,7 @@ async def clear_faults(request: Request) -> Response:
 
 async def list_requests(request: Request) -> Response:
     """The request log, filtered by ``tenant_id``, ``service``, ``method``, ``path_contains``,
-    ``writes_only`` and ``since_seq`` (query parameters)."""
+    ``writes_only``, ``since_seq`` and ``direction`` (inbound, outbound) (query parameters)."""
     params = request.query_params
     since = params.get("since_seq", "0")
     if not (since.isascii() and since.isdigit()):
@@ -257,6 +257,7 @@ async def list_requests(request: Request) -> Response:
         path_contains=params.get("path_contains"),
         writes_only=params.get("writes_only", "").lower() == "true",
         since_seq=int(since),
+        direction=params.get("direction"),
     )
     return json_response({"requests": entries_json(entries), "last_seq": _sim(request).request_log.last_seq})
 

@@ -1,6 +1,6 @@
 from starlette.routing import Route
 
-from simulator.control import responses
+from simulator.control import events, responses
 
 routes = [
     Route("/health", responses.health, methods=["GET"]),
@@ -26,4 +26,5 @@ routes = [
     Route("/requests", responses.clear_requests, methods=["DELETE"]),
     Route("/reset", responses.reset, methods=["POST"]),
     Route("/clock", responses.clock, methods=["GET", "POST"]),
+    *events.routes,
 ]

@@ -43,9 +43,9 @@ class DataErrors(ZohoError):
         return {self.key: [error.body() for error in self.errors]}
 
 
-def field_path(api_name: str, index: int) -> dict[str, Any]:
-    """The details naming a field of the ``index``-th record of a request body."""
-    return {"api_name": api_name, "json_path": f"$.data[{index}].{api_name}"}
+def field_path(api_name: str, index: int, *, wrapper: str = "data") -> dict[str, Any]:
+    """The details naming a field of the ``index``-th item of a request body's ``wrapper`` list."""
+    return {"api_name": api_name, "json_path": f"$.{wrapper}[{index}].{api_name}"}
 
 
 class InvalidModule(CrmError):
@@ -142,9 +142,16 @@ class MandatoryNotFound(CrmError):
     code = "MANDATORY_NOT_FOUND"
     default_message = "required field not found"
 
-    def __init__(self, api_name: str, index: int | None = None, *, json_path: str | None = None) -> None:
-        """A field of the ``index``-th record, or any key of a body at ``json_path``."""
-        details = field_path(api_name, index) if index is not None else {}
+    def __init__(
+        self,
+        api_name: str,
+        index: int | None = None,
+        *,
+        json_path: str | None = None,
+        wrapper: str = "data",
+    ) -> None:
+        """A field of the ``index``-th record (of ``wrapper``), or any key of a body at ``json_path``."""
+        details = field_path(api_name, index, wrapper=wrapper) if index is not None else {}
         super().__init__(details or {"api_name": api_name, "json_path": json_path or f"$.{api_name}"})
 
 
@@ -291,6 +298,16 @@ class TooManyRequests(CrmError):
 
     def headers(self) -> dict[str, str]:
         return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+
+
+class NotSubscribed(CrmError):
+    """A notification channel id that has no subscription (update, disable or delete it)."""
+
+    code = "NOT_SUBSCRIBED"
+    default_message = "Not subscribed for actions-watch of the given channel"
+
+    def __init__(self, channel_id: str) -> None:
+        super().__init__({"channel_id": channel_id})
 
 
 class InternalError(CrmError):

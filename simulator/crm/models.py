@@ -36,6 +36,7 @@ from simulator.crm.metadata import (
 )
 from simulator.crm.orders import FieldOrder, Selection
 from simulator.crm.tags import Tag
+from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
 
@@ -160,6 +161,8 @@ class CrmOrg:
     links: dict[str, list[list[str]]] = field(default_factory=dict)
     #: Mass-update jobs by id (``mass_update.py``); not part of the saved state.
     mass_updates: dict[str, MassUpdateJob] = field(default_factory=dict)
+    #: Called with every record change (``simulator.events``): notification channels listen here.
+    observers: list[Observer] = field(default_factory=list, repr=False, compare=False)
     ids: IdSequence = field(init=False, repr=False)
     _unique: dict[str, dict[str, str]] = field(init=False, repr=False)
     _orders: dict[tuple[str, str], FieldOrder] = field(init=False, repr=False)
@@ -433,6 +436,7 @@ class CrmOrg:
         """Store a complete record as is (seeding and state import); ids must keep growing."""
         self.records[module][record["id"]] = record
         self._index(MODULES[module], record)
+        self._changed("create", module, record)
 
     def _insert_one(self, module: ModuleDef, item: object, index: int) -> WriteOutcome:
         try:
@@ -468,6 +472,7 @@ class CrmOrg:
         if record is None:
             return WriteOutcome(error=InvalidData.not_deleted(record_id))
         self._unindex(module, record)
+        self._changed("delete", module.api_name, record)
         self.deleted[module.api_name].append(
             DeletedRecord(
                 id=record_id,
@@ -590,6 +595,7 @@ class CrmOrg:
         return record
 
     def _apply(self, module: ModuleDef, record: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+        before = {key: record.get(key) for key in values}
         self._unindex(module, record)
         for key, value in values.items():
             if value is not None:
@@ -599,7 +605,15 @@ class CrmOrg:
         record.update(Modified_By=self.current_user_id, Modified_Time=self.clock.now())
         _derive(module, record)
         self._index(module, record)
+        changed = tuple(key for key, value in before.items() if record.get(key) != value)
+        self._changed("edit", module.api_name, record, changed)
         return record
+
+    def _changed(
+        self, operation: Operation, module: str, record: dict[str, Any], fields: tuple[str, ...] = ()
+    ) -> None:
+        for observer in self.observers:
+            observer(RecordChange("crm", module, operation, record["id"], record, fields=fields))
 
     def _index(self, module: ModuleDef, record: dict[str, Any]) -> None:
         for (name, _), order in self._orders.items():

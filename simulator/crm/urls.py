@@ -19,6 +19,7 @@ from simulator.crm import (
     responses_related,
     responses_settings,
     responses_tags,
+    watch,
 )
 from simulator.crm import responses as r
 
@@ -70,6 +71,10 @@ routes: list[BaseRoute] = [
     Route(f"{_BASE}/coql", responses_coql.query, methods=["POST"]),
     Route(f"{_BASE}/users", r.users, methods=["GET"]),
     Route(f"{_BASE}/users/{{user_id}}", r.user, methods=["GET"]),
+    Route(f"{_BASE}/actions/watch", watch.details, methods=["GET"]),
+    Route(f"{_BASE}/actions/watch", watch.enable, methods=["POST"]),
+    Route(f"{_BASE}/actions/watch", watch.update, methods=["PUT", "PATCH"]),
+    Route(f"{_BASE}/actions/watch", watch.disable, methods=["DELETE"]),
     Route(f"{_SETTINGS}/fields/{{field_id}}", _set.settings_field, methods=["GET"]),
     Route(f"{_SETTINGS}/layouts", _set.layouts, methods=["GET"]),
     Route(f"{_SETTINGS}/layouts/{{layout_id}}", _set.layout, methods=["GET"]),
