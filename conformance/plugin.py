@@ -46,6 +46,14 @@ def _enabled(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
+    python = config.getoption("--zohosim-syncer")
+    if python:  # a bad factory is one usage error, not an error per test
+        from conformance.adapters import load_factory
+
+        try:
+            load_factory(python, search=(config.rootpath,))
+        except (ValueError, ImportError, AttributeError) as error:
+            raise pytest.UsageError(f"--zohosim-syncer: {error}") from error
     from_args = getattr(config, "args_source", None) == pytest.Config.ArgsSource.ARGS
     if from_args:
         config.args.append(str(SUITE_FILE))
@@ -75,7 +83,7 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
     if not (python or cmd):
         pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
-    adapter = adapter_for(cmd=cmd, python=python)
+    adapter = adapter_for(cmd=cmd, python=python, search=(config.rootpath,))
     profile = get_profile(
         config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
     )

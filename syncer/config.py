@@ -24,7 +24,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,17 @@ class Connection:
     def complete(self) -> bool:
         return all((self.client_id, self.client_secret, self.refresh_token, self.books_organization_id))
 
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The credentials given (empty ones left out: the simulator's control plane fills them)."""
+        given = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            "books_organization_id": self.books_organization_id,
+        }
+        return {key: value for key, value in given.items() if value}
+
 
 @dataclass(frozen=True)
 class ModuleSync:
@@ -124,6 +135,40 @@ class Config:
     connection: Connection
     syncs: tuple[ModuleSync, ...]
     state_path: Path = field(default=Path(".zohosim-sync/state.sqlite3"))
+
+
+#: The environment a conformance harness (``zohosim conform --syncer-cmd``) gives a syncer.
+ENV_URLS = ("ZOHOSIM_ACCOUNTS_URL", "ZOHOSIM_CRM_URL", "ZOHOSIM_BOOKS_URL")
+ENV_CREDENTIALS = {
+    "client_id": "ZOHOSIM_CLIENT_ID",
+    "client_secret": "ZOHOSIM_CLIENT_SECRET",
+    "refresh_token": "ZOHOSIM_REFRESH_TOKEN",
+    "books_organization_id": "ZOHOSIM_BOOKS_ORGANIZATION_ID",
+}
+
+
+def with_environment(config: Config, env: Mapping[str, str]) -> Config:
+    """The connection from the ``ZOHOSIM_*`` variables when they are set (all three URLs, the
+    credentials, ``ZOHOSIM_CONTROL_URL``), and the state file in ``ZOHOSIM_STATE_DIR``; the
+    file's settings otherwise."""
+    connection = config.connection
+    urls = [env.get(name, "") for name in ENV_URLS]
+    if any(urls):
+        if not all(urls):
+            missing = [name for name, url in zip(ENV_URLS, urls, strict=True) if not url]
+            raise ConfigError("environment", f"set all of {', '.join(ENV_URLS)} or none (missing {missing})")
+        accounts, crm, books = (url.rstrip("/") for url in urls)
+        connection = Connection(
+            accounts_url=accounts,
+            crm_url=crm,
+            books_url=books,
+            tenant=connection.tenant,
+            control_url=env.get("ZOHOSIM_CONTROL_URL") or None,
+            **{key: env.get(name, "") for key, name in ENV_CREDENTIALS.items()},
+        )
+    state_dir = env.get("ZOHOSIM_STATE_DIR")
+    state_path = Path(state_dir) / "state.sqlite3" if state_dir else config.state_path
+    return replace(config, connection=connection, state_path=state_path)
 
 
 def load_config(path: str | Path) -> Config:
