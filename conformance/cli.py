@@ -17,6 +17,8 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +109,15 @@ def run_command(args: argparse.Namespace) -> int:
     except (ValueError, ImportError, AttributeError) as error:
         print(f"zohosim conform: {error}", file=sys.stderr)
         return 2
-    workroot = _work_dir(args.work_dir)
-    if args.replay:
-        return _replay(args, adapter, groups, workroot)
+    with _work_dir(args.work_dir) as workroot:
+        if args.replay:
+            return _replay(args, adapter, groups, workroot)
+        return _run(args, adapter, profile, groups, kinds, workroot)
+
+
+def _run(
+    args: argparse.Namespace, adapter: Any, profile: Any, groups: list[str], kinds: list[str], workroot: Path
+) -> int:
     started = time.perf_counter()
     results: list[Any] = []
     reports: dict[tuple[str, str], str] = {}
@@ -173,16 +181,20 @@ def load_replay(raw: str) -> tuple[str | None, str, Scenario]:
     return None, "?", Scenario.from_json(document)
 
 
-def _work_dir(work_dir: Path) -> Path:
-    """Point Hypothesis's cache into the work directory (no ``.hypothesis/`` in the caller's
-    folder), and empty the worlds' folder of an earlier run (a stale state file would mislead a
-    syncer). Saved failures stay."""
+@contextmanager
+def _work_dir(work_dir: Path) -> Iterator[Path]:
+    """The worlds' folder in the work directory, emptied of an earlier run's (a stale state file
+    would mislead a syncer; saved failures stay), with Hypothesis's cache pointed there too while
+    the harness runs (no ``.hypothesis/`` in the caller's folder)."""
     from hypothesis.configuration import set_hypothesis_home_dir
 
-    set_hypothesis_home_dir(work_dir / "hypothesis")
     workroot = work_dir / "worlds"
     shutil.rmtree(workroot, ignore_errors=True)
-    return workroot
+    set_hypothesis_home_dir(work_dir / "hypothesis")
+    try:
+        yield workroot
+    finally:
+        set_hypothesis_home_dir(None)
 
 
 def _replay(args: argparse.Namespace, adapter: Any, groups: list[str], workroot: Path) -> int:

@@ -1,19 +1,17 @@
-"""The documents a syncer's author is judged by, shipped inside the package: the sync contract
+"""What a syncer's author is judged by, reachable from the installed package: the sync contract
 (``zohosim conform --contract``) and the JSON Schema of the configuration the harness hands a
-syncer in ``ZOHOSIM_CONFIG`` (``zohosim conform --config-schema``).
+syncer in ``ZOHOSIM_CONFIG`` (``zohosim conform --config-schema``, built by ``syncer/schema.py``).
 
-The project's ``docs/`` folder publishes the same two files; a test keeps the copies equal.
+The project publishes both in ``docs/`` (contract.md, config.schema.json); the tests keep those
+files equal to what the package prints.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-FOLDER = Path(__file__).with_name("docs")
-CONTRACT = FOLDER / "contract.md"
-CONFIG_SCHEMA = FOLDER / "config.schema.json"
+CONTRACT = Path(__file__).with_name("docs") / "contract.md"
 #: Where a failure report points: the contract as published with the project.
 CONTRACT_DOC = "docs/contract.md"
 
@@ -23,11 +21,9 @@ def contract_text() -> str:
 
 
 def config_schema_text() -> str:
-    return CONFIG_SCHEMA.read_text(encoding="utf-8")
+    from syncer.schema import config_schema
 
-
-def config_schema() -> dict[str, Any]:
-    return json.loads(config_schema_text())
+    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def contract_link(invariant: str) -> str:
