@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from conformance.adapters import CommandAdapter, Endpoints
+from conformance.invariants import INVARIANTS, RUN_FAILED, CheckReport, check_run
+from conformance.observe import Request, RunOutcome
 from simulator.cli import main
+from tests.conformance.builders import plan, snap, vendor, write
 
 ROOT = Path(__file__).resolve().parents[2]
 NARROW = ["--profile", "ci", "--kinds", "vendors"]
@@ -187,3 +190,36 @@ def test_a_replay_of_a_scenario_that_cannot_be_built_is_one_line(
         "zohosim conform: --replay: the scenario cannot be built (cannot create CRM Vendors"
     )
     assert len(err.strip().splitlines()) == 1
+
+
+# ---- a run that did not happen vouches for nothing -----------------------------------------------
+
+
+def _checked(requests: list, outcome: RunOutcome) -> set[str]:
+    before = snap(vendor("1", "Northwind"))
+    report = CheckReport()
+    check_run(
+        plan(
+            {"module": "vendors", "extent": "both_ways", "duplicates": "skip"},
+            before,
+            before,
+            requests=requests,
+            outcome=outcome,
+        ),
+        report,
+    )
+    return {v.invariant for v in report.violations}
+
+
+def test_a_run_with_no_api_call_fails_every_invariant_it_was_checked_for() -> None:
+    assert _checked([], RunOutcome(ok=True)) == set(INVARIANTS) - {"FAULT-TOLERANT", "RESUMABLE"}
+
+
+def test_a_run_that_failed_before_its_first_write_passes_nothing() -> None:
+    read = Request("crm", "GET", "/crm/v8/Vendors")
+    failed = RunOutcome(ok=False, error="exit status 1")
+    assert _checked([read], failed) == {*INVARIANTS, RUN_FAILED} - {"FAULT-TOLERANT", "RESUMABLE"}
+    vacuous = {"IDEMPOTENT", "NO-DELETE", "FETCH-READ-ONLY", "MODULE-ISOLATION"}
+    assert not vacuous & _checked([read], RunOutcome(ok=True))
+    assert _checked([read, write("books", "POST", "/books/v3/contacts")], failed) >= {RUN_FAILED}
+    assert "IDEMPOTENT" not in _checked([read, write("books", "POST", "/books/v3/contacts")], failed)
