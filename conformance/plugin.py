@@ -36,7 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--zohosim-served", action="store_true", help="Python route: serve on 127.0.0.1, not in-process"
     )
-    group.addoption("--zohosim-out", default=".zohosim-conform", help="where failures are saved")
+    group.addoption(
+        "--zohosim-out", default=".zohosim-conform", help="the work dir: saved failures, Hypothesis's cache"
+    )
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -75,6 +77,8 @@ class Conformance:
 
 @pytest.fixture(scope="session")
 def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
+    from hypothesis.configuration import set_hypothesis_home_dir
+
     from conformance.adapters import adapter_for
     from conformance.profiles import get_profile
     from conformance.session import open_harness
@@ -88,15 +92,13 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
         config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
     )
     served = bool(cmd) or config.getoption("--zohosim-served")
-    with open_harness(adapter, served=served) as harness:
-        yield Conformance(
-            harness,
-            profile,
-            python,
-            cmd,
-            Path(config.getoption("--zohosim-out")),
-            config.getoption("--zohosim-replay"),
-        )
+    out = Path(config.getoption("--zohosim-out"))
+    set_hypothesis_home_dir(out / "hypothesis")  # the suites' cache in the work dir, as the CLI's
+    try:
+        with open_harness(adapter, served=served) as harness:
+            yield Conformance(harness, profile, python, cmd, out, config.getoption("--zohosim-replay"))
+    finally:
+        set_hypothesis_home_dir(None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
