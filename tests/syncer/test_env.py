@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,12 +72,11 @@ def _sync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.server
-def test_zohosim_sync_runs_from_the_variables_alone(served: ZohoClient, tmp_path: Path) -> None:
+def _harness_env(served: ZohoClient, tmp_path: Path) -> dict[str, str]:
     base = str(served.http.base_url).rstrip("/")
     config = tmp_path / "config.json"
     config.write_text(json.dumps(CONFIG))
-    env = {
+    return {
         "ZOHOSIM_ACCOUNTS_URL": base,
         "ZOHOSIM_CRM_URL": f"{base}/crm/v8",
         "ZOHOSIM_BOOKS_URL": f"{base}/books/v3",
@@ -87,12 +87,34 @@ def test_zohosim_sync_runs_from_the_variables_alone(served: ZohoClient, tmp_path
         "ZOHOSIM_CONFIG": str(config),
         "ZOHOSIM_STATE_DIR": str(tmp_path / "state"),
     }
+
+
+@pytest.mark.server
+def test_zohosim_sync_runs_from_the_variables_alone(served: ZohoClient, tmp_path: Path) -> None:
     served.control("DELETE", "/requests")
-    result = _sync(env=env)
+    result = _sync(env=_harness_env(served, tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "state" / "state.sqlite3").is_file()
     writes = served.control("GET", "/requests", params={"writes_only": "true"}).json()["requests"]
     assert writes and {w["path"].split("/")[1] for w in writes} == {"books"}, writes
+
+
+@pytest.mark.server
+def test_under_a_harness_a_retry_after_waits_on_the_virtual_clock(served: ZohoClient, tmp_path: Path) -> None:
+    """A 200 s Retry-After: the run would outlast its 120 s timeout if it slept; it moves the clock."""
+    env = _harness_env(served, tmp_path)
+    env["ZOHOSIM_CONTROL_URL"] = env["ZOHOSIM_ACCOUNTS_URL"] + "/__zohosim"
+    before = served.control("GET", "/clock").json()["now"]
+    rule = {"effect": "error", "status": 429, "service": "crm", "times": 1, "retry_after": 200}
+    served.control("POST", "/faults", json=rule).raise_for_status()
+    try:
+        result = _sync(env=env)
+    finally:
+        served.control("DELETE", "/faults")
+    assert result.returncode == 0, result.stderr
+    after = served.control("GET", "/clock").json()["now"]
+    elapsed = datetime.fromisoformat(after) - datetime.fromisoformat(before)
+    assert elapsed >= timedelta(seconds=200)
 
 
 @pytest.mark.server
