@@ -50,7 +50,9 @@ class Progress:
 
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         timing = (TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-        with Progress(*columns, *timing, console=Console(file=self.stream), transient=True) as bar:
+        with Progress(
+            *columns, *timing, console=Console(file=self.stream, force_terminal=True), transient=True
+        ) as bar:
             task = bar.add_task(title, total=total)
 
             def update(done: int, _: str) -> None:
@@ -68,11 +70,13 @@ class Tick:
     def __init__(self, title: str, total: int, line: Any = None, update: Any = None) -> None:
         self.title, self.total, self.line, self.update = title, total, line, update
         self.done = 0
+        self.failing = False
         self.begun = time.monotonic()
         self.every = max(1, math.ceil(total / PLAIN_LINES))
 
-    def __call__(self, _outcome: object) -> None:
+    def __call__(self, outcome: Any) -> None:
         self.done += 1
+        self.failing = self.failing or bool(outcome.failed())
         text = self.status()
         if self.update is not None:
             self.update(self.done, text)
@@ -81,8 +85,10 @@ class Tick:
 
     def status(self) -> str:
         elapsed = time.monotonic() - self.begun
-        if self.done > self.total:  # Hypothesis is shrinking a failure: no count to go by
-            return f"{self.title}: shrinking a failure, {elapsed:.0f} s"
+        if self.failing:  # Hypothesis searches on and shrinks: no count to go by
+            return f"{self.title}: {self.done} scenarios, a failure found: shrinking it, {elapsed:.0f} s"
+        if self.done > self.total:  # a stateful suite may draw a story or two more than asked
+            return f"{self.title}: {self.done}/{self.total}+ scenarios, {elapsed:.0f} s"
         left = elapsed / self.done * (self.total - self.done) if self.done else None
         eta = f", about {left:.0f} s left" if left else ""
         return f"{self.title}: {self.done}/{self.total} scenarios, {elapsed:.0f} s{eta}"

@@ -3,8 +3,11 @@ equal never shown as missing, a failed run first, and a link to each invariant's
 
 from __future__ import annotations
 
+import io
+
 from conformance.invariants import CheckReport
 from conformance.observe import RecordDiff, RunOutcome, Violation
+from conformance.progress import Progress
 from conformance.report import failure_report, record_table
 from conformance.scenarios import Scenario, SyncSpec
 from conformance.session import Outcome
@@ -89,3 +92,47 @@ def test_without_a_failed_run_the_invariants_lead() -> None:
     text = failure_report(outcome, kind="vendors")
     assert text.startswith("FAILED NO-DELETE — group first_sync")
     assert "consequence" not in text and "contract: docs/contract.md#no-delete" in text
+
+
+# ---- progress ------------------------------------------------------------------------------------
+
+
+class _Ran:
+    def __init__(self, *violations: Violation) -> None:
+        self.violations = list(violations)
+
+    def failed(self) -> list[Violation]:
+        return self.violations
+
+
+def test_progress_is_plain_lines_off_a_terminal() -> None:
+    stream = io.StringIO()
+    progress = Progress(suites=2, stream=stream)
+    assert progress.bar is False
+    with progress.suite("first_sync", "vendors", total=8) as tick:
+        for _ in range(8):
+            tick(_Ran())
+    lines = stream.getvalue().splitlines()
+    assert [line.split(": ")[1].split(",")[0] for line in lines] == [
+        "2/8 scenarios",
+        "4/8 scenarios",
+        "6/8 scenarios",
+        "8/8 scenarios",
+    ]
+    assert lines[0].startswith("[1/2] first_sync vendors: ") and "left" in lines[0]
+    assert "left" not in lines[-1]
+
+
+def test_progress_says_when_a_failure_is_being_shrunk() -> None:
+    stream = io.StringIO()
+    with Progress(suites=1, stream=stream).suite("lifecycle", "items", total=1) as tick:
+        tick(_Ran(Violation("NO-DELETE", "deleted")))
+    assert "a failure found: shrinking it" in stream.getvalue()
+
+
+def test_progress_draws_a_bar_on_a_terminal() -> None:
+    stream = io.StringIO()
+    with Progress(suites=1, stream=stream, bar=True).suite("faults", "items", total=3) as tick:
+        for _ in range(3):
+            tick(_Ran())
+    assert "[1/1] faults items" in stream.getvalue()
