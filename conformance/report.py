@@ -70,8 +70,9 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def record_table(diff: RecordDiff) -> list[str]:
-    """The fields that differ: between before and after (an existing record), or between after and
-    what the contract expects. A new or gone record with no expectation shows what it holds."""
+    """The fields that differ: between before and after (an existing record, exactly), or between
+    after and what the contract expects (as the checks compare). A new or gone record with no
+    expectation shows what it holds."""
     before = flatten(diff.before) if diff.before is not None else {}
     after = flatten(diff.after) if diff.after is not None else {}
     expected = flatten(diff.expected) if diff.expected is not None else {}
@@ -84,7 +85,7 @@ def record_table(diff: RecordDiff) -> list[str]:
     for path in dict.fromkeys([*before, *after, *expected]):
         old, new = _at(diff.before, before, path), _at(diff.after, after, path)
         want = expected.get(path, _ABSENT)
-        changed = diff.before is not None and diff.after is not None and not _equal(old, new)
+        changed = diff.before is not None and diff.after is not None and old != new  # byte for byte
         wrong = want is not _ABSENT and not _equal(new, want)
         if changed or wrong or whole:
             rows.append((path, old, new, want))
