@@ -130,7 +130,8 @@ def _run(
                     again = f" (again, setting aside {', '.join(ignored)})" if round_ else ""
                     if round_:
                         progress.suites += 1
-                    with progress.suite(group, kind, total=profile.examples[group], note=again) as tick:
+                    total, aside = profile.examples[group], tuple(ignored)
+                    with progress.suite(group, kind, total=total, note=again, ignore=aside) as tick:
                         result = run_suite(harness, group, kind, profile, ignore=ignored, on_outcome=tick)
                     result.ignored = tuple(ignored)  # type: ignore[attr-defined]
                     results.append(result)

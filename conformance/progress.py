@@ -32,11 +32,13 @@ class Progress:
         self.bar = interactive(self.stream) if bar is None else bar
 
     @contextmanager
-    def suite(self, group: str, kind: str, *, total: int, note: str = "") -> Iterator[Tick]:
+    def suite(
+        self, group: str, kind: str, *, total: int, note: str = "", ignore: tuple[str, ...] = ()
+    ) -> Iterator[Tick]:
         self.started += 1
         title = f"[{self.started}/{self.suites}] {group} {kind}{note}"
         if not self.bar:
-            yield Tick(title, total, self._line)
+            yield Tick(title, total, ignore, line=self._line)
             return
         from rich.console import Console
         from rich.progress import (
@@ -58,7 +60,7 @@ class Progress:
             def update(done: int, _: str) -> None:
                 bar.update(task, completed=min(done, total))
 
-            yield Tick(title, total, None, update)
+            yield Tick(title, total, ignore, update=update)
 
     def _line(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -67,8 +69,10 @@ class Progress:
 class Tick:
     """Counts one suite's scenarios (``on_outcome`` of ``run_suite``)."""
 
-    def __init__(self, title: str, total: int, line: Any = None, update: Any = None) -> None:
-        self.title, self.total, self.line, self.update = title, total, line, update
+    def __init__(
+        self, title: str, total: int, ignore: tuple[str, ...], *, line: Any = None, update: Any = None
+    ) -> None:
+        self.title, self.total, self.ignore, self.line, self.update = title, total, ignore, line, update
         self.done = 0
         self.failing = False
         self.begun = time.monotonic()
@@ -76,7 +80,7 @@ class Tick:
 
     def __call__(self, outcome: Any) -> None:
         self.done += 1
-        self.failing = self.failing or bool(outcome.failed())
+        self.failing = self.failing or bool(outcome.failed(self.ignore))
         text = self.status()
         if self.update is not None:
             self.update(self.done, text)
