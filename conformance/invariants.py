@@ -1,4 +1,4 @@
-"""One check per invariant id of ``SYNC-SEMANTICS.md`` section 6, on observable state only.
+"""One check per invariant id of the contract (``docs/contract.md``), on observable state only.
 
 A single-run check takes the run's ``Plan`` (``oracle.py``: both sides before and after, the
 run's requests, the CRM records in the view, and what the contract expects) and returns whether
