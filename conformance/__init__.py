@@ -1,5 +1,5 @@
-"""Conformance suites: property-based checks that any CRM <-> Books syncer keeps the contract of
-``SYNC-SEMANTICS.md`` section 6.
+"""Conformance suites: property-based checks that any CRM <-> Books syncer keeps the sync
+contract, ``docs/contract.md`` (``zohosim conform --contract``).
 
 - ``scenarios``: the data a world is built from, and the Hypothesis strategies that draw it;
 - ``world``: a scenario built into a fresh simulator tenant, and snapshots of both sides;

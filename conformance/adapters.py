@@ -8,11 +8,12 @@ A syncer gets ``Endpoints`` (where Zoho is, the credentials, a configuration in
   every run, as if each run were a new process: whatever must survive between runs belongs in
   ``endpoints.state_dir``. Send every request through ``endpoints.http`` (an ``httpx.Client``
   whose ``base_url`` is the simulator): the harness simulates a crash in it (RESUMABLE).
-- Command route: ``CommandAdapter("node my-sync.js")`` runs a shell command per run with the
-  ``ZOHOSIM_*`` environment variables below; a non-zero exit or a timeout is a failed run.
+- Command route: ``CommandAdapter("node my-sync.js")`` runs a shell command per run, in the
+  caller's working directory, with the ``ZOHOSIM_*`` environment variables below (its state in
+  ``ZOHOSIM_STATE_DIR``, which lasts across the runs of one world; its stdout and stderr in
+  ``ZOHOSIM_RUN_DIR``, one per run); a non-zero exit or a timeout is a failed run.
 
-The configuration the harness writes also works for the reference CLI:
-``zohosim sync --config $ZOHOSIM_CONFIG`` is a complete command-route syncer.
+The reference CLI reads these variables: ``zohosim sync`` is a complete command-route syncer.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,6 +52,8 @@ ENV_VARS = (
     "ZOHOSIM_BOOKS_ORGANIZATION_ID",
     "ZOHOSIM_CONFIG",
     "ZOHOSIM_STATE_DIR",
+    "ZOHOSIM_RUN_DIR",
+    "ZOHOSIM_CONTROL_URL",
 )
 
 
@@ -81,6 +85,11 @@ class Endpoints:
     #: The harness's way to the simulator (in-process or 127.0.0.1); the Python route wraps it.
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
 
+    @property
+    def run_dir(self) -> Path:
+        """This run's own folder (the command route's stdout and stderr land here)."""
+        return self.config_path.parent / self.run_label
+
     def env(self) -> dict[str, str]:
         return {
             "ZOHOSIM_ACCOUNTS_URL": self.accounts_url,
@@ -93,11 +102,14 @@ class Endpoints:
             "ZOHOSIM_BOOKS_ORGANIZATION_ID": self.books_organization_id,
             "ZOHOSIM_CONFIG": str(self.config_path),
             "ZOHOSIM_STATE_DIR": str(self.state_dir),
+            "ZOHOSIM_RUN_DIR": str(self.run_dir),
+            "ZOHOSIM_CONTROL_URL": self.control_url,
         }
 
     def write_config(self) -> None:
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(self.config, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
@@ -190,12 +202,22 @@ class _Shared(httpx.BaseTransport):
         """The wrapped transport belongs to the caller, who closes it."""
 
 
-def load_factory(spec: str) -> Callable[[], Any]:
-    """``package.module:attribute`` -> the attribute (a factory, or a class)."""
+def load_factory(spec: str, *, search: Iterable[Path] = ()) -> Callable[[], Any]:
+    """``package.module:attribute`` -> the attribute (a factory, or a class). Like pytest with its
+    rootdir, the import looks in the working directory (and ``search``) first."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"{spec!r}: give the factory as package.module:factory")
-    target: Any = importlib.import_module(module_name)
+    for folder in (*search, Path.cwd()):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ImportError(
+            f"{spec!r}: {exc}. Run from the folder that holds {module_name.split('.')[0]!r}, "
+            "or install it (pip install -e .)"
+        ) from exc
     for part in attribute.split("."):
         target = getattr(target, part)
     if not callable(target):
@@ -206,9 +228,11 @@ def load_factory(spec: str) -> Callable[[], Any]:
 class PythonAdapter:
     route = "python"
 
-    def __init__(self, factory: Callable[[], Any] | str, *, name: str | None = None) -> None:
+    def __init__(
+        self, factory: Callable[[], Any] | str, *, name: str | None = None, search: Iterable[Path] = ()
+    ) -> None:
         self.spec = factory if isinstance(factory, str) else f"{factory.__module__}:{factory.__qualname__}"
-        self.factory = load_factory(factory) if isinstance(factory, str) else factory
+        self.factory = load_factory(factory, search=search) if isinstance(factory, str) else factory
         self.name = name or self.spec
 
     def run(self, endpoints: Endpoints, *, kill: KillSwitch | None = None) -> RunOutcome:
@@ -241,17 +265,20 @@ class PythonAdapter:
 
 
 class CommandAdapter:
+    """A shell command per run, started in ``cwd`` (by default the working directory the adapter
+    was made in: the caller's, so that ``node my-sync.js`` finds its file)."""
+
     route = "command"
 
-    def __init__(self, cmd: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, cmd: str, *, timeout: float = 120.0, cwd: Path | None = None) -> None:
         self.cmd = cmd
         self.timeout = timeout
         self.name = cmd
+        self.cwd = cwd or Path.cwd()
 
     def run(self, endpoints: Endpoints, *, kill: KillSwitch | None = None) -> RunOutcome:
         endpoints.write_config()
-        logs = endpoints.config_path.parent
-        out_path, err_path = logs / f"{endpoints.run_label}.stdout", logs / f"{endpoints.run_label}.stderr"
+        out_path, err_path = endpoints.run_dir / "stdout.log", endpoints.run_dir / "stderr.log"
         env = {**os.environ, **endpoints.env()}
         started = time.perf_counter()
         with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -259,7 +286,7 @@ class CommandAdapter:
                 self.cmd,
                 shell=True,
                 env=env,
-                cwd=logs,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -281,7 +308,13 @@ class CommandAdapter:
         if kill is not None and kill.fired:
             return RunOutcome(ok=False, killed=True, error=f"killed (exit status {code})", seconds=seconds)
         if code != 0:
-            return RunOutcome(ok=False, error=f"exit status {code}\n{_tail(err_path)}", seconds=seconds)
+            tail = _tail(err_path) or "(nothing on stderr)"
+            return RunOutcome(
+                ok=False,
+                error=f"`{self.cmd}` (in {self.cwd}) ended with exit status {code}; "
+                f"the end of its stderr:\n{tail}",
+                seconds=seconds,
+            )
         return RunOutcome(ok=True, seconds=seconds)
 
 
@@ -298,9 +331,17 @@ def _tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def adapter_for(*, cmd: str | None = None, python: str | None = None, timeout: float = 120.0) -> Any:
+def adapter_for(
+    *,
+    cmd: str | None = None,
+    python: str | None = None,
+    timeout: float = 120.0,
+    search: Iterable[Path] = (),
+) -> Any:
     if (cmd is None) == (python is None):
         raise ValueError(
             "give exactly one of a command (--syncer-cmd) and a Python factory (--syncer-python)"
         )
-    return CommandAdapter(cmd, timeout=timeout) if cmd is not None else PythonAdapter(python)  # type: ignore[arg-type]
+    if cmd is not None:
+        return CommandAdapter(cmd, timeout=timeout)
+    return PythonAdapter(python, search=search)  # type: ignore[arg-type]

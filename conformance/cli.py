@@ -1,23 +1,31 @@
-"""``zohosim conform``: validate a CRM <-> Books syncer against SYNC-SEMANTICS.md section 6.
+"""``zohosim conform``: validate a CRM <-> Books syncer against the sync contract (docs/contract.md).
 
     zohosim conform --syncer-cmd "node my-sync.js" --junit report.xml
     zohosim conform --syncer-python mypkg.sync:factory --profile thorough
     zohosim conform --replay .zohosim-conform/failures/OVERWRITE-REPLACES-....json --syncer-cmd "..."
+    zohosim conform --contract | --config-schema
 
 The simulator runs in this process, in a thread, on 127.0.0.1; each scenario gets a fresh tenant.
+Everything the harness writes (each world's files, saved failures, Hypothesis's cache) goes under
+one work directory, ``--work-dir`` (default ``.zohosim-conform``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from conformance.adapters import adapter_for
 from conformance.profiles import PROFILES, get_profile
+from conformance.progress import Progress
+from conformance.published import config_schema_text, contract_text
 from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
 from conformance.runner import GROUPS
 from conformance.scenarios import Scenario
@@ -32,16 +40,24 @@ EXTRA_ROUNDS = 2
 def add_parser(commands: Any) -> None:
     conform = commands.add_parser(
         "conform",
-        help="check a CRM <-> Books syncer against the sync contract (SYNC-SEMANTICS.md section 6)",
+        help="check a CRM <-> Books syncer against the sync contract (zohosim conform --contract)",
         description="Run the property-based conformance suites against a syncer: a command (any language) "
         "or a Python factory. The simulator starts in this process on 127.0.0.1.",
     )
-    who = conform.add_mutually_exclusive_group(required=True)
+    who = conform.add_mutually_exclusive_group()
     who.add_argument(
         "--syncer-cmd", metavar="CMD", help='a shell command that runs one sync, e.g. "node sync.js"'
     )
     who.add_argument(
-        "--syncer-python", metavar="MODULE:FACTORY", help="a factory of objects with run(endpoints)"
+        "--syncer-python",
+        metavar="MODULE:FACTORY",
+        help="a factory of objects with run(endpoints), imported from the working directory first",
+    )
+    who.add_argument("--contract", action="store_true", help="print the sync contract (Markdown) and exit")
+    who.add_argument(
+        "--config-schema",
+        action="store_true",
+        help="print the JSON Schema of the configuration a syncer gets in ZOHOSIM_CONFIG, and exit",
     )
     conform.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="default: quick")
     conform.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
@@ -53,10 +69,13 @@ def add_parser(commands: Any) -> None:
     conform.add_argument("--seed", type=int, help="draw scenarios from this seed (repeat a thorough run)")
     conform.add_argument("--timeout", type=float, default=120.0, help="seconds one command run may take")
     conform.add_argument(
+        "--work-dir",
         "--out",
+        dest="work_dir",
         type=Path,
         default=Path(".zohosim-conform"),
-        help="where failures are saved (default .zohosim-conform)",
+        help="the one folder the harness writes to: worlds' files, failures/, Hypothesis's cache "
+        "(default .zohosim-conform)",
     )
     conform.add_argument(
         "--workers",
@@ -79,6 +98,16 @@ def _pick(raw: str | None, known: Any, what: str) -> list[str]:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if args.contract or args.config_schema:
+        print(contract_text() if args.contract else config_schema_text(), end="")
+        return 0
+    if not (args.syncer_cmd or args.syncer_python):
+        print(
+            "zohosim conform: give the syncer: --syncer-cmd 'CMD' (any language) or "
+            "--syncer-python MODULE:FACTORY",
+            file=sys.stderr,
+        )
+        return 2
     try:
         adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
         profile = get_profile(args.profile, seed=args.seed)
@@ -87,21 +116,34 @@ def run_command(args: argparse.Namespace) -> int:
     except (ValueError, ImportError, AttributeError) as error:
         print(f"zohosim conform: {error}", file=sys.stderr)
         return 2
-    if args.replay:
-        return _replay(args, adapter, groups)
-    if args.workers > 1:
+    if args.workers > 1 and not args.replay:
         from conformance.workers import run_with_workers
 
         return run_with_workers(args)
+    with _work_dir(args.work_dir) as workroot:
+        if args.replay:
+            return _replay(args, adapter, groups, workroot)
+        return _run(args, adapter, profile, groups, kinds, workroot)
+
+
+def _run(
+    args: argparse.Namespace, adapter: Any, profile: Any, groups: list[str], kinds: list[str], workroot: Path
+) -> int:
     started = time.perf_counter()
     results: list[Any] = []
     reports: dict[tuple[str, str], str] = {}
-    with open_harness(adapter, served=True) as harness:
+    progress = Progress(suites=len(groups) * len(kinds))
+    with open_harness(adapter, served=True, workroot=workroot) as harness:
         for group in groups:
             for kind in kinds:
                 ignored: list[str] = []
-                for _ in range(1 + EXTRA_ROUNDS):
-                    result = run_suite(harness, group, kind, profile, ignore=ignored)
+                for round_ in range(1 + EXTRA_ROUNDS):
+                    again = f" (again, setting aside {', '.join(ignored)})" if round_ else ""
+                    if round_:
+                        progress.suites += 1
+                    total, aside = profile.examples[group], tuple(ignored)
+                    with progress.suite(group, kind, total=total, note=again, ignore=aside) as tick:
+                        result = run_suite(harness, group, kind, profile, ignore=ignored, on_outcome=tick)
                     result.ignored = tuple(ignored)  # type: ignore[attr-defined]
                     results.append(result)
                     _progress(result, ignored)
@@ -111,6 +153,8 @@ def run_command(args: argparse.Namespace) -> int:
                     reports[(group, kind)] = reports.get((group, kind), "") + text + "\n"
                     print(text, flush=True)
                     ignored += sorted({v.invariant for v in result.failure.failed(tuple(ignored))})
+                    if set(GROUPS[group].invariants) <= set(ignored):
+                        break  # nothing left to check
     seconds = time.perf_counter() - started
     print(summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name))
     if args.junit:
@@ -134,7 +178,7 @@ def _progress(result: Any, ignored: list[str]) -> None:
 def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
     syncer = args.syncer_cmd or args.syncer_python
     saved = save_failure(
-        result.failure, args.out / "failures", kind=result.kind, syncer=syncer, ignore=ignored
+        result.failure, args.work_dir / "failures", kind=result.kind, syncer=syncer, ignore=ignored
     )
     commands = replay_commands(saved, syncer_cmd=args.syncer_cmd, syncer_python=args.syncer_python)
     return failure_report(result.failure, kind=result.kind, saved=saved, replay=commands, ignore=ignored)
@@ -149,7 +193,23 @@ def load_replay(raw: str) -> tuple[str | None, str, Scenario]:
     return None, "?", Scenario.from_json(document)
 
 
-def _replay(args: argparse.Namespace, adapter: Any, groups: list[str]) -> int:
+@contextmanager
+def _work_dir(work_dir: Path) -> Iterator[Path]:
+    """The worlds' folder in the work directory, emptied of an earlier run's (a stale state file
+    would mislead a syncer; saved failures stay), with Hypothesis's cache pointed there too while
+    the harness runs (no ``.hypothesis/`` in the caller's folder)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    workroot = work_dir / "worlds"
+    shutil.rmtree(workroot, ignore_errors=True)
+    set_hypothesis_home_dir(work_dir / "hypothesis")
+    try:
+        yield workroot
+    finally:
+        set_hypothesis_home_dir(None)
+
+
+def _replay(args: argparse.Namespace, adapter: Any, groups: list[str], workroot: Path) -> int:
     try:
         group, kind, scenario = load_replay(args.replay)
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -157,9 +217,18 @@ def _replay(args: argparse.Namespace, adapter: Any, groups: list[str]) -> int:
         return 2
     group = group or (groups[0] if args.groups else "lifecycle")
     from conformance.suite import replay
+    from conformance.world import ScenarioError
 
-    with open_harness(adapter, served=True) as harness:
-        outcome = replay(harness, group, scenario)
+    with open_harness(adapter, served=True, workroot=workroot) as harness:
+        try:
+            outcome = replay(harness, group, scenario)
+        except ScenarioError as error:
+            print(
+                f"zohosim conform: --replay: the scenario cannot be built ({error}); "
+                "fix the file, or replay one that the harness saved",
+                file=sys.stderr,
+            )
+            return 2
     if outcome.failed():
         print(failure_report(outcome, kind=kind, max_violations=20))
         return 1

@@ -1,4 +1,4 @@
-"""The contract's reading of records (``SYNC-SEMANTICS.md``), written apart from the reference syncer.
+"""The contract's reading of records (``docs/contract.md``), written apart from the reference syncer.
 
 Everything here works on the simulator's *export* format (``Tenant.export_state()``): CRM records
 hold lookups as the target's id and times as ISO strings; Books contacts hold their addresses and

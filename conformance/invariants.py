@@ -1,4 +1,4 @@
-"""One check per invariant id of ``SYNC-SEMANTICS.md`` section 6, on observable state only.
+"""One check per invariant id of the contract (``docs/contract.md``), on observable state only.
 
 A single-run check takes the run's ``Plan`` (``oracle.py``: both sides before and after, the
 run's requests, the CRM records in the view, and what the contract expects) and returns whether
@@ -39,7 +39,7 @@ from conformance.contract import (
     same,
     strip_ids_and_times,
 )
-from conformance.observe import RecordDiff, Snapshot, Violation
+from conformance.observe import RecordDiff, RunObservation, Snapshot, Violation
 from conformance.oracle import CrmRef, Plan, label_books, label_crm
 
 Result = tuple[bool, list[Violation]]
@@ -1027,10 +1027,32 @@ class CheckReport:
         return [v for v in self.violations if v.invariant not in skip]
 
 
+def never_vouches(obs: RunObservation, *, failure_expected: bool = False) -> str | None:
+    """Why a run vouches for no invariant: the syncer made no API call at all (it never started, or
+    died before connecting), or it failed before its first write. A check would find nothing wrong
+    with such a run, and "nothing wrong" would be a lie."""
+    if not obs.requests:
+        return "the syncer made no API call in this run: it never started, or stopped before connecting"
+    outcome = obs.outcome
+    if not outcome.ok and not outcome.killed and not failure_expected and not obs.writes():
+        return "the run failed before its first write"
+    return None
+
+
+def run_blocked(plan: Plan) -> str | None:
+    tolerated = any(e.action in ("clone-refused", "unsure") for e in plan.expectations)
+    return never_vouches(plan.obs, failure_expected=tolerated)
+
+
 def check_run(plan: Plan, report: CheckReport, *, only: Iterable[str] | None = None) -> None:
     wanted = set(only) if only is not None else None
+    blocked = run_blocked(plan)
     for invariant, check in SINGLE_RUN.items():
-        if wanted is None or invariant in wanted:
+        if wanted is not None and invariant not in wanted:
+            continue
+        if blocked and invariant != RUN_FAILED:
+            report.add(invariant, (True, [_v(invariant, plan, f"cannot pass: {blocked}")]))
+        else:
             report.add(invariant, check(plan))
 
 

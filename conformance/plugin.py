@@ -36,7 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--zohosim-served", action="store_true", help="Python route: serve on 127.0.0.1, not in-process"
     )
-    group.addoption("--zohosim-out", default=".zohosim-conform", help="where failures are saved")
+    group.addoption(
+        "--zohosim-out", default=".zohosim-conform", help="the work dir: saved failures, Hypothesis's cache"
+    )
     group.addoption(
         "--zohosim-timeout", type=float, default=120.0, help="seconds one command run may take (default 120)"
     )
@@ -49,6 +51,14 @@ def _enabled(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
+    python = config.getoption("--zohosim-syncer")
+    if python:  # a bad factory is one usage error, not an error per test
+        from conformance.adapters import load_factory
+
+        try:
+            load_factory(python, search=(config.rootpath,))
+        except (ValueError, ImportError, AttributeError) as error:
+            raise pytest.UsageError(f"--zohosim-syncer: {error}") from error
     from_args = getattr(config, "args_source", None) == pytest.Config.ArgsSource.ARGS
     if from_args:
         config.args.append(str(SUITE_FILE))
@@ -70,6 +80,8 @@ class Conformance:
 
 @pytest.fixture(scope="session")
 def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
+    from hypothesis.configuration import set_hypothesis_home_dir
+
     from conformance.adapters import adapter_for
     from conformance.profiles import get_profile
     from conformance.session import open_harness
@@ -78,20 +90,20 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
     if not (python or cmd):
         pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
-    adapter = adapter_for(cmd=cmd, python=python, timeout=config.getoption("--zohosim-timeout"))
+    adapter = adapter_for(
+        cmd=cmd, python=python, timeout=config.getoption("--zohosim-timeout"), search=(config.rootpath,)
+    )
     profile = get_profile(
         config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
     )
     served = bool(cmd) or config.getoption("--zohosim-served")
-    with open_harness(adapter, served=served) as harness:
-        yield Conformance(
-            harness,
-            profile,
-            python,
-            cmd,
-            Path(config.getoption("--zohosim-out")),
-            config.getoption("--zohosim-replay"),
-        )
+    out = Path(config.getoption("--zohosim-out"))
+    set_hypothesis_home_dir(out / "hypothesis")  # the suites' cache in the work dir, as the CLI's
+    try:
+        with open_harness(adapter, served=served) as harness:
+            yield Conformance(harness, profile, python, cmd, out, config.getoption("--zohosim-replay"))
+    finally:
+        set_hypothesis_home_dir(None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

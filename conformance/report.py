@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.contract import primary_person, same
 from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.observe import RecordDiff, Violation
+from conformance.published import contract_link
 from conformance.session import Outcome, describe_runs
 
 MAX_ROWS = 14
 WIDTH = 34
-_ALWAYS_SHOWN = {"contact_name", "name", "Account_Name", "Vendor_Name", "Product_Name", "Last_Name"}
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -36,6 +37,9 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+_ABSENT = object()
+
+
 def _show(value: Any) -> str:
     if value is _ABSENT:
         return "-"
@@ -43,10 +47,32 @@ def _show(value: Any) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
 
-_ABSENT = object()
+def _at(record: Mapping[str, Any] | None, flat: Mapping[str, Any], path: str) -> Any:
+    """A field of a record by the path a check names: ``billing_address.city``, or a mapped
+    ``primary_contact.email`` (the primary person's email), as the contract reads it."""
+    if record is None:
+        return _ABSENT
+    if path in flat:
+        return flat[path]
+    if path.startswith("primary_contact."):
+        person = primary_person(record)
+        key = path.removeprefix("primary_contact.")
+        return person.get(key, _ABSENT) if person else _ABSENT
+    return _ABSENT
+
+
+def _equal(left: Any, right: Any) -> bool:
+    """Equal as the checks compare: absent, None and "" are all empty; 12 == 12.0."""
+    empty = (_ABSENT, None, "")
+    if left in empty or right in empty:
+        return left in empty and right in empty
+    return same(left, right)
 
 
 def record_table(diff: RecordDiff) -> list[str]:
+    """The fields that differ: between before and after (an existing record, exactly), or between
+    after and what the contract expects (as the checks compare). A new or gone record with no
+    expectation shows what it holds."""
     before = flatten(diff.before) if diff.before is not None else {}
     after = flatten(diff.after) if diff.after is not None else {}
     expected = flatten(diff.expected) if diff.expected is not None else {}
@@ -55,21 +81,21 @@ def record_table(diff: RecordDiff) -> list[str]:
     state = " (new)" if diff.before is None else (" (gone)" if diff.after is None else "")
     lines = [f"  {diff.label}{state}"]
     rows = []
+    whole = (diff.before is None) != (diff.after is None) and not expected
     for path in dict.fromkeys([*before, *after, *expected]):
-        old, new = before.get(path, _ABSENT), after.get(path, _ABSENT)
+        old, new = _at(diff.before, before, path), _at(diff.after, after, path)
         want = expected.get(path, _ABSENT)
-        differs = (diff.before is not None and diff.after is not None and old != new) or (
-            want is not _ABSENT and new != want and not (want in ("", None) and new in ("", None, _ABSENT))
-        )
-        named = path.split(".")[-1] in _ALWAYS_SHOWN and not path.startswith("contact_persons")
-        if differs or named:
+        changed = diff.before is not None and diff.after is not None and old != new  # byte for byte
+        wrong = want is not _ABSENT and not _equal(new, want)
+        if changed or wrong or whole:
             rows.append((path, old, new, want))
-    if (diff.before is None) != (diff.after is None):
-        rows = rows[:MAX_ROWS]
-    header = f"    {'field':<30} {'before':<{WIDTH}} {'after':<{WIDTH}}" + (" expected" if expected else "")
-    lines.append(header.rstrip())
+    if not rows:
+        return lines
+    name_width = max(len("field"), *(len(path) for path, *_ in rows[:MAX_ROWS]))
+    header = f"    {'field':<{name_width}} {'before':<{WIDTH}} {'after':<{WIDTH}}"
+    lines.append((header + (" expected" if expected else "")).rstrip())
     for path, old, new, want in rows[:MAX_ROWS]:
-        line = f"    {path[:30]:<30} {_show(old):<{WIDTH}} {_show(new):<{WIDTH}}"
+        line = f"    {path:<{name_width}} {_show(old):<{WIDTH}} {_show(new):<{WIDTH}}"
         if expected:
             line += f" {_show(want)}"
         lines.append(line.rstrip())
@@ -78,8 +104,37 @@ def record_table(diff: RecordDiff) -> list[str]:
     return lines
 
 
-def violation_text(violation: Violation) -> list[str]:
-    lines = [f"{violation}"]
+def _merge_alike(violations: Sequence[Violation]) -> list[Violation]:
+    """Violations with no records to show and the same message (a run that never happened fails
+    every invariant alike, in every run), as one violation naming every id and run."""
+    groups: dict[str, tuple[list[str], list[int]]] = {}
+    out: list[Violation | str] = []
+    for violation in violations:
+        if violation.records:
+            out.append(violation)
+            continue
+        if violation.message not in groups:
+            groups[violation.message] = ([], [])
+            out.append(violation.message)
+        ids, runs = groups[violation.message]
+        ids += [violation.invariant] if violation.invariant not in ids else []
+        runs += [violation.run] if violation.run not in runs else []
+    merged = []
+    for item in out:
+        if isinstance(item, Violation):
+            merged.append(item)
+            continue
+        ids, runs = groups[item]
+        several = f"in runs {', '.join(map(str, runs))}: " if len(runs) > 1 else ""
+        merged.append(Violation(", ".join(ids), several + item, run=runs[0] if len(runs) == 1 else 0))
+    return merged
+
+
+def violation_text(violation: Violation, *, consequence: bool = False) -> list[str]:
+    because = " [a consequence of the syncer's failed run]" if consequence else ""
+    ids = violation.invariant.split(", ")
+    link = contract_link(ids[0]) + (" (and the section of each id above)" if len(ids) > 1 else "")
+    lines = [f"{violation}{because}", f"  contract: {link}"]
     for diff in violation.records:
         lines += record_table(diff)
     return lines
@@ -94,7 +149,8 @@ def save_failure(
     text = outcome.scenario.dumps()
     digest = hashlib.sha1(f"{outcome.group}{text}".encode()).hexdigest()[:8]
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{'-'.join(ids) or 'failure'}-{outcome.group}-{kind}-{digest}.json"
+    named = "-".join(ids[:2]) + (f"-and-{len(ids) - 2}-more" if len(ids) > 2 else "")
+    path = directory / f"{named or 'failure'}-{outcome.group}-{kind}-{digest}.json"
     document = {
         "group": outcome.group,
         "kind": kind,
@@ -127,20 +183,40 @@ def failure_report(
     ignore: Sequence[str] = (),
     max_violations: int = 4,
 ) -> str:
+    """A failed run of the syncer comes first, with the end of its stderr: the invariant
+    failures of that run are its consequences, and are marked so."""
     violations = outcome.failed(tuple(ignore))
-    ids = sorted({v.invariant for v in violations})
-    lines = [f"FAILED {', '.join(ids)} — group {outcome.group}, module sync {kind}"]
-    for violation in violations[:max_violations]:
-        lines += violation_text(violation)
-    if len(violations) > max_violations:
-        lines.append(f"… and {len(violations) - max_violations} more violations")
+    crashes = [v for v in violations if v.invariant == RUN_FAILED]
+    others = [v for v in violations if v.invariant != RUN_FAILED]
+    failed_runs = {v.run for v in crashes}
+    ids = sorted({v.invariant for v in others})
+    lines = []
+    if crashes:
+        lines.append(f"SYNCER FAILED — group {outcome.group}, module sync {kind}")
+        for crash in _merge_alike(crashes)[:2]:
+            lines += violation_text(crash)
+        if ids:
+            lines.append(f"Invariants failed as a consequence: {', '.join(ids)}")
+    else:
+        lines.append(f"FAILED {', '.join(ids)} — group {outcome.group}, module sync {kind}")
+    shown = _merge_alike(others)
+    for violation in shown[:max_violations]:
+        consequence = bool(failed_runs) and (
+            violation.run in failed_runs or 0 in failed_runs | {violation.run}
+        )
+        lines += violation_text(violation, consequence=consequence)
+    if len(shown) > max_violations:
+        lines.append(f"… and {len(shown) - max_violations} more violations")
     lines.append(f"Scenario (shrunk): {outcome.scenario.describe()}")
     if outcome.notes:
         lines.append("Notes: " + "; ".join(outcome.notes))
     lines.append("Runs: " + "; ".join(describe_runs(outcome)))
-    failed_runs = [r for _, r in outcome.runs if not r.ok and not r.killed and r.error]
-    if failed_runs and RUN_FAILED not in ids:
-        lines.append("A run failed: " + failed_runs[0].error.strip().splitlines()[-1][:300])
+    failed_runs_seen = [r for _, r in outcome.runs if not r.ok and not r.killed and r.error]
+    if failed_runs_seen and not crashes:
+        lines.append("A run failed: " + failed_runs_seen[0].error.strip().splitlines()[-1][:300])
+    kept = [str(w) for w in outcome.workdirs if w.exists()]
+    if kept:
+        lines.append("Files (config, state, each run's stdout and stderr): " + ", ".join(kept))
     if saved is not None:
         lines.append(f"Saved: {saved}")
     commands = list(replay)

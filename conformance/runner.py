@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from conformance.adapters import KillSwitch
-from conformance.invariants import INVARIANTS, RUN_FAILED, check_run, compare_worlds, keys_overflow
+from conformance.invariants import (
+    INVARIANTS,
+    RUN_FAILED,
+    CheckReport,
+    check_run,
+    compare_worlds,
+    keys_overflow,
+    never_vouches,
+)
 from conformance.observe import Violation
 from conformance.scenarios import Scenario, scenarios
 from conformance.session import Harness, Outcome, Session
@@ -81,6 +89,11 @@ def faults(session: Session) -> None:
         report.add(
             RUN_FAILED, (True, [Violation(RUN_FAILED, f"fault-free run failed: {failed.outcome.error}")])
         )
+        _cannot_pass(report, "FAULT-TOLERANT", "a fault-free run failed")
+        return
+    blocked = never_vouches(clean_1, failure_expected=tolerated)
+    if blocked:
+        _cannot_pass(report, "FAULT-TOLERANT", f"fault-free run 1: {blocked}")
         return
     found: list[Violation] = []
     if not faulty_1.outcome.ok and not (tolerated and not clean_1.outcome.ok):
@@ -128,6 +141,13 @@ def resume(session: Session) -> None:
     reference = session.run(whole, "uninterrupted run")
     writes = len(reference.writes())
     tolerated = session.record_failures_expected(reference)
+    blocked = never_vouches(reference, failure_expected=tolerated)
+    if blocked:
+        if not reference.outcome.ok:
+            error = reference.outcome.error.strip()[:2000]
+            report.add(RUN_FAILED, (True, [Violation(RUN_FAILED, f"the uninterrupted run failed: {error}")]))
+        _cannot_pass(report, "RESUMABLE", f"the uninterrupted run: {blocked}")
+        return
     if (not reference.outcome.ok and not tolerated) or writes == 0:
         session.outcome.notes.append(f"the uninterrupted run made {writes} writes: nothing to kill")
         report.add("RESUMABLE", (False, []))
@@ -163,6 +183,11 @@ def resume(session: Session) -> None:
         run=2,
     )
     report.add("RESUMABLE", (first.outcome.killed or switch.fired, found))
+
+
+def _cannot_pass(report: CheckReport, invariant: str, why: str) -> None:
+    """An invariant that needs a run whose run did not happen: it fails, saying why."""
+    report.add(invariant, (True, [Violation(invariant, f"cannot pass: {why}")]))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "--zohosim-served",  # as the serial ``zohosim conform`` serves the Python route too
         f"--zohosim-profile={args.profile}",
         f"--zohosim-timeout={args.timeout}",
-        f"--zohosim-out={args.out}",
+        f"--zohosim-out={args.work_dir}",
         *([f"--zohosim-scenario-seed={args.seed}"] if args.seed is not None else []),
         *([f"--zohosim-groups={args.groups}"] if args.groups else []),
         *([f"--zohosim-kinds={args.kinds}"] if args.kinds else []),

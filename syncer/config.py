@@ -24,7 +24,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,29 @@ SCHEDULES = ("now", "later")
 DEFAULT_INTERVAL = 2 * 3600
 LOCAL_SIMULATOR = "http://127.0.0.1:8765"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+#: The settings each table takes (docs/config.md; syncer/schema.py publishes them as JSON Schema).
+CONFIG_KEYS = frozenset({"connection", "sync", "state"})
+STATE_KEYS = frozenset({"path"})
+URL_KEYS = ("accounts_url", "crm_url", "books_url")
+CREDENTIAL_KEYS = ("client_id", "client_secret", "refresh_token", "books_organization_id")
+CONNECTION_KEYS = frozenset({"base_url", *URL_KEYS, "control_url", *CREDENTIAL_KEYS, "tenant"})
+SYNC_KEYS = frozenset(
+    {
+        "module",
+        "crm_source",
+        "include_unassociated_contacts",
+        "extent",
+        "duplicates",
+        "view",
+        "contact_view",
+        "field_map",
+        "contact_map",
+        "person_map",
+        "schedule",
+        "interval",
+        "name",
+    }
+)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -76,6 +99,17 @@ class Connection:
     @property
     def complete(self) -> bool:
         return all((self.client_id, self.client_secret, self.refresh_token, self.books_organization_id))
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The credentials given (empty ones left out: the simulator's control plane fills them)."""
+        given = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            "books_organization_id": self.books_organization_id,
+        }
+        return {key: value for key, value in given.items() if value}
 
 
 @dataclass(frozen=True)
@@ -126,6 +160,40 @@ class Config:
     state_path: Path = field(default=Path(".zohosim-sync/state.sqlite3"))
 
 
+#: The environment a conformance harness (``zohosim conform --syncer-cmd``) gives a syncer.
+ENV_URLS = ("ZOHOSIM_ACCOUNTS_URL", "ZOHOSIM_CRM_URL", "ZOHOSIM_BOOKS_URL")
+ENV_CREDENTIALS = {
+    "client_id": "ZOHOSIM_CLIENT_ID",
+    "client_secret": "ZOHOSIM_CLIENT_SECRET",
+    "refresh_token": "ZOHOSIM_REFRESH_TOKEN",
+    "books_organization_id": "ZOHOSIM_BOOKS_ORGANIZATION_ID",
+}
+
+
+def with_environment(config: Config, env: Mapping[str, str]) -> Config:
+    """The connection from the ``ZOHOSIM_*`` variables when they are set (all three URLs, the
+    credentials, ``ZOHOSIM_CONTROL_URL``), and the state file in ``ZOHOSIM_STATE_DIR``; the
+    file's settings otherwise."""
+    connection = config.connection
+    urls = [env.get(name, "") for name in ENV_URLS]
+    if any(urls):
+        if not all(urls):
+            missing = [name for name, url in zip(ENV_URLS, urls, strict=True) if not url]
+            raise ConfigError("environment", f"set all of {', '.join(ENV_URLS)} or none (missing {missing})")
+        accounts, crm, books = (url.rstrip("/") for url in urls)
+        connection = Connection(
+            accounts_url=accounts,
+            crm_url=crm,
+            books_url=books,
+            tenant=connection.tenant,
+            control_url=env.get("ZOHOSIM_CONTROL_URL") or None,
+            **{key: env.get(name, "") for key, name in ENV_CREDENTIALS.items()},
+        )
+    state_dir = env.get("ZOHOSIM_STATE_DIR")
+    state_path = Path(state_dir) / "state.sqlite3" if state_dir else config.state_path
+    return replace(config, connection=connection, state_path=state_path)
+
+
 def load_config(path: str | Path) -> Config:
     path = Path(path)
     try:
@@ -145,12 +213,12 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: Mapping[str, Any]) -> Config:
-    _only(data, "config", {"connection", "sync", "state"})
+    _only(data, "config", CONFIG_KEYS)
     syncs = data.get("sync")
     if not isinstance(syncs, list) or not syncs:
         raise ConfigError("sync", "give at least one [[sync]] table (module = customers, vendors or items)")
     state = data.get("state", {})
-    _only(state, "state", {"path"})
+    _only(state, "state", STATE_KEYS)
     return Config(
         connection=parse_connection(data.get("connection", {})),
         syncs=tuple(parse_module_sync(entry, where=f"sync[{n}]") for n, entry in enumerate(syncs)),
@@ -159,19 +227,8 @@ def parse_config(data: Mapping[str, Any]) -> Config:
 
 
 def parse_connection(data: Any) -> Connection:
-    keys = {"base_url", "accounts_url", "crm_url", "books_url", "control_url"} | {
-        "client_id",
-        "client_secret",
-        "refresh_token",
-        "books_organization_id",
-        "tenant",
-    }
-    _only(data, "connection", keys)
-    credentials = {
-        k: _text(data, k, "connection")
-        for k in keys - {"base_url", "accounts_url", "crm_url", "books_url", "control_url"}
-        if k in data
-    }
+    _only(data, "connection", CONNECTION_KEYS)
+    credentials = {k: _text(data, k, "connection") for k in (*CREDENTIAL_KEYS, "tenant") if k in data}
     if "accounts_url" in data or "crm_url" in data or "books_url" in data:
         missing = [k for k in ("accounts_url", "crm_url", "books_url") if k not in data]
         if missing:
@@ -195,25 +252,7 @@ def parse_connection(data: Any) -> Connection:
 
 
 def parse_module_sync(data: Any, *, where: str) -> ModuleSync:
-    _only(
-        data,
-        where,
-        {
-            "module",
-            "crm_source",
-            "include_unassociated_contacts",
-            "extent",
-            "duplicates",
-            "view",
-            "contact_view",
-            "field_map",
-            "contact_map",
-            "person_map",
-            "schedule",
-            "interval",
-            "name",
-        },
-    )
+    _only(data, where, SYNC_KEYS)
     module = _choice(data, "module", MODULES, where, required=True)
     crm_source = _choice(data, "crm_source", CRM_SOURCES, where, required=module == "customers")
     if module != "customers" and crm_source is not None:
@@ -280,7 +319,7 @@ def _pair_list(raw: Any, where: str) -> tuple[FieldPair, ...]:
     return tuple(pairs)
 
 
-def _only(data: Any, where: str, allowed: set[str]) -> None:
+def _only(data: Any, where: str, allowed: frozenset[str]) -> None:
     if not isinstance(data, Mapping):
         raise ConfigError(where, "must be a table (an object)")
     unknown = sorted(set(data) - allowed)

@@ -90,5 +90,5 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conform", *REFERENCE, "--groups", "everything"]) == 2
     assert "unknown groups" in capsys.readouterr().err
     assert main(["conform", "--syncer-python", "no_such_module_here:factory"]) == 2
-    with pytest.raises(SystemExit):
-        main(["conform", "--profile", "ci"])  # a syncer is required
+    assert main(["conform", "--profile", "ci"]) == 2  # a syncer is required
+    assert "give the syncer: --syncer-cmd" in capsys.readouterr().err
