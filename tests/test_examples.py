@@ -2,7 +2,8 @@
 route; and a deliberately broken variant of the Node.js one is flagged, so these tests can fail.
 
 The Node.js example needs ``node`` and its packages (``npm ci --prefix examples/node-vendors``).
-Without them its tests skip locally and fail in CI (when ``CI`` is set).
+Without them its tests skip locally and fail in CI (when ``CI`` is set). Each of its runs starts
+a Node process that loads Zoho's SDK (seconds), so its tests are marked slow.
 """
 
 from __future__ import annotations
@@ -107,12 +108,14 @@ def _flagged(harness: Harness, group: str, scenario: Scenario) -> set[str]:
     return {violation.invariant for violation in outcome.failed()}
 
 
+@pytest.mark.slow
 def test_the_node_example_reads_every_page(node_route: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _flagged(node_route, "first_sync", _many_pages()) == set()
     monkeypatch.setenv("EXAMPLE_BREAK", "crm-last-page")
     assert "MODULE-SHAPE" in _flagged(node_route, "first_sync", _many_pages())  # vendors never fetched
 
 
+@pytest.mark.slow
 def test_the_node_example_adopts_what_a_killed_run_created(
     node_route: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
