@@ -57,7 +57,7 @@ class VendorsSync {
     this.allCrm = this.view && this.extent === "both_ways" ? await this.crm.records("Vendors", { fields }) : inView;
     this.rows = await this.books.vendors();
     for (const link of Object.values(this.state.links)) this.taken.add(link.books_id);
-    await this.recoverIntents();
+    await this.recoverIntents(new Set(inView.map((r) => r.id)));
     for (const record of inView) {
       const link = this.state.links[record.id];
       if (link) await this.linked(record, link);
@@ -69,7 +69,7 @@ class VendorsSync {
 
   // ---- creates whose reply a previous run (or this one) never heard ----
 
-  async recoverIntents() {
+  async recoverIntents(inView) {
     for (const [crmId, intent] of Object.entries(this.state.intents.books)) {
       const made = this.newWithKey(this.rows, (r) => r.contact_name, (r) => r.contact_id, intent);
       if (made && !this.state.links[crmId]) this.adopt(crmId, made.contact_id);
@@ -77,7 +77,16 @@ class VendorsSync {
     }
     for (const [booksId, intent] of Object.entries(this.state.intents.crm)) {
       const made = this.newWithKey(this.allCrm, (r) => r.Vendor_Name, (r) => r.id, intent);
-      if (made && !this.state.links[made.id]) this.adopt(made.id, booksId);
+      if (made && !this.state.links[made.id]) {
+        this.adopt(made.id, booksId);
+        // Finish that push as the cut-off run would have. A vendor in the view is compared by
+        // CRM -> Books below; any other would never be compared again.
+        const books = inView.has(made.id) ? null : await this.books.vendor(booksId);
+        if (books) {
+          this.handled.add(booksId);
+          this.pushes.push({ crmId: made.id, link: this.state.links[made.id], books, crmRecord: made });
+        }
+      }
       this.state.endIntent("crm", booksId);
     }
   }

@@ -271,7 +271,7 @@ class AccountsSync:
         in_view = self.zoho.accounts(fields, self.view)
         self.all_crm = self.zoho.accounts(fields) if self.view and self.both_ways else in_view
         self.rows = self.zoho.customers()
-        self.recover_intents()
+        self.recover_intents({r["id"] for r in in_view})
         for record in in_view:
             link = self.links.get(record["id"])
             if link:
@@ -283,7 +283,7 @@ class AccountsSync:
 
     # creates whose reply an earlier run never heard
 
-    def recover_intents(self) -> None:
+    def recover_intents(self, in_view: set[str]) -> None:
         for crm_id, intent in list(self.intents["books"].items()):
             made = self.new_with_key(self.rows, "contact_name", "contact_id", intent)
             if made and crm_id not in self.links:
@@ -293,6 +293,13 @@ class AccountsSync:
             made = self.new_with_key(self.all_crm, "Account_Name", "id", intent)
             if made and made["id"] not in self.links:
                 self.adopt(made["id"], books_id)
+                # Finish that push as the cut-off run would have: an account in the view is
+                # compared by CRM -> Books below; any other would never be compared again.
+                books = None if made["id"] in in_view else self.zoho.customer(books_id)
+                if books is not None:
+                    self.handled.add(books_id)
+                    link = self.links[made["id"]]
+                    self.push_update(made["id"], link, books, self.crm_values(made))
             self.end_intent("crm", books_id)
 
     def new_with_key(
