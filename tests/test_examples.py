@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conformance.adapters import CommandAdapter, PythonAdapter
+from conformance.cli import load_replay
 from conformance.profiles import get_profile
 from conformance.report import failure_report
 from conformance.runner import GROUPS
@@ -26,6 +27,8 @@ from conformance.session import Harness, open_harness
 from conformance.suite import replay, run_suite
 
 NODE_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "node-vendors"
+#: Scenarios on which the harness once found the Node example wrong.
+NODE_FINDINGS = sorted((Path(__file__).parent / "example_regressions").glob("node-vendors-*.json"))
 # An absolute path: the harness may run the command in a directory of its own.
 NODE_SYNC = f"node {shlex.quote(str(NODE_EXAMPLE / 'sync.js'))}"
 CI = get_profile("ci")
@@ -122,3 +125,12 @@ def test_the_node_example_adopts_what_a_killed_run_created(
     assert _flagged(node_route, "resume", _killed_after_first_create()) == set()
     monkeypatch.setenv("EXAMPLE_BREAK", "forget-intents")
     assert "RESUMABLE" in _flagged(node_route, "resume", _killed_after_first_create())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NODE_FINDINGS, ids=[p.stem for p in NODE_FINDINGS])
+def test_the_node_example_passes_a_former_finding(node_route: Harness, path: Path) -> None:
+    group, kind, scenario = load_replay(str(path))
+    assert group is not None
+    outcome = replay(node_route, group, scenario)
+    assert outcome.failed() == [], failure_report(outcome, kind=kind)
