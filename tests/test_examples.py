@@ -27,8 +27,10 @@ from conformance.session import Harness, open_harness
 from conformance.suite import replay, run_suite
 
 NODE_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "node-vendors"
-#: Scenarios on which the harness once found the Node example wrong.
-NODE_FINDINGS = sorted((Path(__file__).parent / "example_regressions").glob("node-vendors-*.json"))
+#: Scenarios on which the harness once found an example wrong.
+FINDINGS = Path(__file__).parent / "example_regressions"
+NODE_FINDINGS = sorted(FINDINGS.glob("node-vendors-*.json"))
+PYTHON_FINDINGS = sorted(FINDINGS.glob("python-httpx-*.json"))
 # An absolute path: the harness may run the command in a directory of its own.
 NODE_SYNC = f"node {shlex.quote(str(NODE_EXAMPLE / 'sync.js'))}"
 CI = get_profile("ci")
@@ -69,6 +71,15 @@ def test_the_python_httpx_example_passes_every_group() -> None:
     with open_harness(PythonAdapter("examples.python_httpx.sync:factory")) as harness:
         exercised = _passes_every_group(harness, "customers-accounts")
     assert {"FAULT-TOLERANT", "RESUMABLE", "IDEMPOTENT", "NO-CRM-DUPLICATE"} <= set(exercised)
+
+
+@pytest.mark.parametrize("path", PYTHON_FINDINGS, ids=[p.stem for p in PYTHON_FINDINGS])
+def test_the_python_httpx_example_passes_a_former_finding(path: Path) -> None:
+    group, kind, scenario = load_replay(str(path))
+    assert group is not None
+    with open_harness(PythonAdapter("examples.python_httpx.sync:factory")) as harness:
+        outcome = replay(harness, group, scenario)
+    assert outcome.failed() == [], failure_report(outcome, kind=kind)
 
 
 @pytest.mark.slow

@@ -11,12 +11,14 @@ export class State {
     this.file = path.join(dir, "vendors-state.json");
     const saved = fs.existsSync(this.file) ? JSON.parse(fs.readFileSync(this.file, "utf8")) : {};
     this.links = saved.links ?? {}; // CRM id -> { books_id, crm, books, books_modified, books_record }
-    this.intents = saved.intents ?? { books: {}, crm: {} }; // source id -> { key, started }
+    this.intents = saved.intents ?? { books: {}, crm: {} }; // source id -> { key, known }
+    // Books ids left unlinked because a CRM vendor had their name -> their last_modified_time
+    this.blocked = saved.blocked ?? {};
   }
 
   save() {
     const temp = `${this.file}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify({ links: this.links, intents: this.intents }));
+    fs.writeFileSync(temp, JSON.stringify({ links: this.links, intents: this.intents, blocked: this.blocked }));
     fs.renameSync(temp, this.file);
   }
 

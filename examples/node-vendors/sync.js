@@ -223,8 +223,13 @@ class VendorsSync {
         const { current, booksChanged } = await this.booksNow(link);
         if (current && booksChanged) this.pushes.push({ crmId: link.crm_id, link, books: current, crmRecord: null });
       } else if (!this.taken.has(id)) {
+        // Left unlinked before and unchanged since: a rename in CRM (this syncer's own, say)
+        // does not make an untouched Books vendor new work.
+        if (this.state.blocked[id] === row.last_modified_time) continue;
         const key = v.matchKey(row.contact_name);
         if (crmKeys.has(key)) {
+          this.state.blocked[id] = row.last_modified_time;
+          this.state.save();
           this.note("skipped", { id: null, Vendor_Name: row.contact_name }, id, "a CRM vendor has its name");
           continue;
         }

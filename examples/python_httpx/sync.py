@@ -239,12 +239,14 @@ class AccountsSync:
         saved = json.loads(state_file.read_text()) if state_file.exists() else {}
         self.links: dict[str, dict[str, Any]] = saved.get("links", {})  # CRM id -> link
         self.intents: dict[str, dict[str, Any]] = saved.get("intents", {"books": {}, "crm": {}})
+        #: Books ids left unlinked because a CRM account had their name -> their last_modified_time
+        self.blocked: dict[str, Any] = saved.get("blocked", {})
         self.taken = {link["books_id"] for link in self.links.values()}
         self.handled: set[str] = set()
 
     def save(self) -> None:
         temp = self.state_file.with_suffix(".tmp")
-        temp.write_text(json.dumps({"links": self.links, "intents": self.intents}))
+        temp.write_text(json.dumps({"links": self.links, "intents": self.intents, "blocked": self.blocked}))
         temp.replace(self.state_file)  # atomic: a kill leaves the old file or the new one
 
     def crm_values(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -432,8 +434,17 @@ class AccountsSync:
                 current, moved = self.books_now(link)
                 if current is not None and moved:
                     self.push_update(by_books[books_id], link, current, link["crm"])
-            elif books_id not in self.taken and match_key(row.get("contact_name")) not in crm_keys:
-                crm_keys.add(match_key(row.get("contact_name")))  # never create a CRM duplicate
+            elif books_id not in self.taken:
+                # Left unlinked before and unchanged since: a rename in CRM (this syncer's own,
+                # say) does not make an untouched Books customer new work.
+                if self.blocked.get(books_id) == row.get("last_modified_time"):
+                    continue
+                key = match_key(row.get("contact_name"))
+                if key in crm_keys:
+                    self.blocked[books_id] = row.get("last_modified_time")
+                    self.save()
+                    continue
+                crm_keys.add(key)  # never create a CRM duplicate
                 full = self.zoho.customer(books_id)
                 if full:
                     creates.append(full)
