@@ -71,7 +71,7 @@ class RequestLog:
     ) -> list[LoggedRequest]:
         return [
             e
-            for e in self._entries
+            for e in list(self._entries)  # a snapshot: a server thread may append meanwhile
             if e.seq > since_seq
             and (tenant_id is None or e.tenant_id == tenant_id)
             and (service is None or e.service == service)
