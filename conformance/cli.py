@@ -18,7 +18,14 @@ from typing import Any
 
 from conformance.adapters import adapter_for
 from conformance.profiles import PROFILES, get_profile
-from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
+from conformance.report import (
+    failure_report,
+    junit_xml,
+    replay_commands,
+    save_failure,
+    summary_text,
+    unexercised,
+)
 from conformance.runner import GROUPS
 from conformance.scenarios import Scenario
 from conformance.session import describe_runs, open_harness
@@ -101,13 +108,21 @@ def run_command(args: argparse.Namespace) -> int:
                     print(text, flush=True)
                     ignored += sorted({v.invariant for v in result.failure.failed(tuple(ignored))})
     seconds = time.perf_counter() - started
-    print(summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name))
+    narrowed = (
+        " and ".join(f"--{o} {getattr(args, o)}" for o in ("groups", "kinds") if getattr(args, o)) or None
+    )
+    print(
+        summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name, narrowed=narrowed)
+    )
     if args.junit:
         args.junit.parent.mkdir(parents=True, exist_ok=True)
-        args.junit.write_text(junit_xml(results, reports, seconds=seconds), encoding="utf-8")
+        args.junit.write_text(
+            junit_xml(results, reports, seconds=seconds, narrowed=narrowed), encoding="utf-8"
+        )
         print(f"JUnit XML: {args.junit}")
     failed = any(r.failure is not None or r.error is not None for r in results)
-    return 1 if failed else 0
+    # A whole profile that left an invariant unchecked is not a pass (the summary says which).
+    return 1 if failed or (narrowed is None and unexercised(results)) else 0
 
 
 def _progress(result: Any, ignored: list[str]) -> None:
