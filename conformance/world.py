@@ -1,9 +1,11 @@
 """A scenario built into a fresh simulator tenant, and what the checks observe of it.
 
-The tenant starts empty (sizes all 0). Records go in through the domain models, the clock moving
-between creates so that created times differ (Books records get the created time the scenario
-chose, ties included). The world then creates the views, sets the Books duplicate-names setting,
-and hands the syncer its ``Endpoints``. Between runs it applies the scenario's edits.
+The tenant starts empty (sizes all 0). Records go in through the domain models: a scenario's bulk
+(``scenarios.Bulk``, thousands of records for the paging worlds) first and at one moment, then its
+drawn records, the clock moving between creates so that created times differ (Books records get
+the created time the scenario chose, ties included). The world then creates the views, sets the
+Books duplicate-names setting, and hands the syncer its ``Endpoints``. Between runs it applies the
+scenario's edits.
 
 The simulator's clock is frozen and virtual, and a command-route syncer keeps time with the wall
 clock, as it would against Zoho. So the virtual clock stays close to the wall: a world is built in
@@ -71,8 +73,9 @@ class World:
         tenant = self.sim.create_tenant(sizes=EMPTY, tenant_id=self.tenant_id)
         self.tenant = tenant
         self.workdir.mkdir(parents=True, exist_ok=True)
-        # In the recent past: one second per CRM record, then the Books records, then ten quiet
-        # seconds before the wall clock (a fresh world's clock may go back; its tenant is new).
+        # In the recent past: the bulk records (all at one moment), one second per drawn CRM record,
+        # then the Books records, then ten quiet seconds before the wall clock (a fresh world's
+        # clock may go back; its tenant is new).
         span = len(self.scenario.crm) + BOOKS_SPAN + 11
         self.sim.clock.set(datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span))
         self._build_bulk()
