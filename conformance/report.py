@@ -211,7 +211,9 @@ def summary_text(
         where = f"  failed in {', '.join(entry['failed'])}" if entry["failed"] else ""
         lines.append(f"  {invariant:<20} {state:<8} {entry['checked']}{where}")
     if narrowed is not None and (left_out or unchecked):
-        lines.append(f"  (narrowed by {narrowed}: skipped and n/a invariants were not asked for)")
+        lines.append(
+            f"  (narrowed by {narrowed}: skipped, no chosen group checks it; n/a, no scenario run reached it)"
+        )
     elif unchecked:
         lines.append(
             f"  FAILED: no scenario exercised {', '.join(sorted(unchecked))}: the profile checked "
