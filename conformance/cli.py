@@ -26,7 +26,14 @@ from conformance.adapters import adapter_for
 from conformance.profiles import PROFILES, get_profile
 from conformance.progress import Progress
 from conformance.published import config_schema_text, contract_text
-from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
+from conformance.report import (
+    failure_report,
+    junit_xml,
+    replay_commands,
+    save_failure,
+    summary_text,
+    unexercised,
+)
 from conformance.runner import GROUPS
 from conformance.scenarios import Scenario
 from conformance.session import describe_runs, open_harness
@@ -156,13 +163,21 @@ def _run(
                     if set(GROUPS[group].invariants) <= set(ignored):
                         break  # nothing left to check
     seconds = time.perf_counter() - started
-    print(summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name))
+    narrowed = (
+        " and ".join(f"--{o} {getattr(args, o)}" for o in ("groups", "kinds") if getattr(args, o)) or None
+    )
+    print(
+        summary_text(results, seconds=seconds, syncer=adapter.name, profile=profile.name, narrowed=narrowed)
+    )
     if args.junit:
         args.junit.parent.mkdir(parents=True, exist_ok=True)
-        args.junit.write_text(junit_xml(results, reports, seconds=seconds), encoding="utf-8")
+        args.junit.write_text(
+            junit_xml(results, reports, seconds=seconds, narrowed=narrowed), encoding="utf-8"
+        )
         print(f"JUnit XML: {args.junit}")
     failed = any(r.failure is not None or r.error is not None for r in results)
-    return 1 if failed else 0
+    # A whole profile that left an invariant unchecked is not a pass (the summary says which).
+    return 1 if failed or (narrowed is None and unexercised(results)) else 0
 
 
 def _progress(result: Any, ignored: list[str]) -> None:

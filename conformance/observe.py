@@ -14,6 +14,16 @@ from typing import Any
 from conformance.contract import CRM_MODULES, WRITE_METHODS
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of an export (JSON data: its dicts and lists rebuilt, its immutable leaves shared),
+    as ``copy.deepcopy`` makes it but several times faster: a paging world has thousands of records."""
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    return value
+
+
 @dataclass
 class Snapshot:
     """Both orgs as the simulator stores them (``Tenant.export_state()``), indexed by id."""
@@ -24,8 +34,8 @@ class Snapshot:
 
     @classmethod
     def of_export(cls, state: Mapping[str, Any]) -> Snapshot:
-        records = copy.deepcopy(state["crm"]["records"])
-        books = copy.deepcopy(state["books"])
+        records = _fresh(state["crm"]["records"])
+        books = _fresh(state["books"])
         return cls(
             crm={m: {r["id"]: r for r in records.get(m, [])} for m in CRM_MODULES},
             contacts={r["contact_id"]: r for r in books["contacts"]},

@@ -211,19 +211,22 @@ def plan_run(
     considered_crm = set(in_scope) if previous is None else {r for r in in_scope if r in changed_crm}
     kind_records = before.books(shape.kind)
     considered_books = set(kind_records) if previous is None else set(kind_records) & changed_books
-    new_books = [i for i in after.books(shape.kind) if before.books_record(i) is None]
+    new_books = {
+        i: books_key(r) for i, r in after.books(shape.kind).items() if before.books_record(i) is None
+    }
     explained: set[str] = set()
 
     expectations: list[Expectation] = []
     claimed = pairs.books_ids()
+    books_by_key = KeyIndex(kind_records)
     for ref in in_scope:
         if ref in pairs.main:
             continue
-        expectation = _expect(shape, allow_duplicate_names, before, ref, claimed)
+        expectation = _expect(
+            shape, allow_duplicate_names, books_by_key, before.crm[ref[0]][ref[1]], ref, claimed
+        )
         expectation.required = ref in considered_crm
-        expectation.created = [
-            i for i in new_books if expectation.key.matches(books_key(after.books_record(i) or {}))
-        ]
+        expectation.created = [i for i, key in new_books.items() if expectation.key.matches(key)]
         explained.update(expectation.created)
         if expectation.action == "overwrite":
             # The contract's pair is the existing record; a syncer that wrote another duplicate (or
@@ -319,26 +322,50 @@ def plan_run(
     )
 
 
+class KeyIndex:
+    """The Books records of one kind by match key and by display name, so that finding a CRM
+    record's duplicates costs a lookup, not a scan (a paging world has thousands of each)."""
+
+    def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        self.records = records
+        self.keys = {i: books_key(r) for i, r in records.items()}
+        self.by_name: dict[str, list[str]] = {}
+        self.by_sku: dict[str, list[str]] = {}
+        self.by_display: dict[str, list[str]] = {}
+        for i, key in self.keys.items():
+            self.by_name.setdefault(key.name, []).append(i)
+            if key.sku:
+                self.by_sku.setdefault(key.sku, []).append(i)
+            self.by_display.setdefault(str(records[i].get("contact_name")), []).append(i)
+
+    def matching(self, key: Key) -> list[str]:
+        """The ids whose key ``key.matches`` (``Key.matches``: the SKU when both have one, else the name)."""
+        found = list(self.by_sku.get(key.sku, [])) if key.sku else []
+        if key.name:
+            found += [i for i in self.by_name.get(key.name, []) if not (key.sku and self.keys[i].sku)]
+        return found
+
+
 def _expect(
-    shape: SyncShape, allow_dup: bool, before: Snapshot, ref: CrmRef, claimed: set[str]
+    shape: SyncShape,
+    allow_dup: bool,
+    before: KeyIndex,
+    crm: Mapping[str, Any],
+    ref: CrmRef,
+    claimed: set[str],
 ) -> Expectation:
-    module, crm_id = ref
-    record = before.crm[module][crm_id]
-    key = crm_key(module, record)
-    name = str(crm_value(record, SIDES[module].crm_name) or "")
-    candidates = [
-        r for i, r in before.books(shape.kind).items() if i not in claimed and key.matches(books_key(r))
-    ]
+    """What the contract expects for the unpaired CRM record ``crm``, given the Books records of the
+    sync's kind before the run (``before``)."""
+    module = ref[0]
+    key = crm_key(module, crm)
+    name = str(crm_value(crm, SIDES[module].crm_name) or "")
+    candidates = [before.records[i] for i in before.matching(key) if i not in claimed]
     duplicates = [books_id(r) for r in sorted(candidates, key=created_order)]
     expectation = Expectation(ref, key, name, duplicates, "create")
     if not duplicates:
         return expectation
     expectation.action = shape.mode
-    exact = [
-        i
-        for i, r in before.books(shape.kind).items()
-        if shape.kind != "item" and r.get("contact_name") == name
-    ]
+    exact = before.by_display.get(name, []) if shape.kind != "item" else []
     if shape.mode == "clone" and not allow_dup and exact:
         expectation.action = "clone-refused"  # Books answers 3062: the record fails, nothing changes
     elif shape.mode == "overwrite" and not allow_dup and any(i != duplicates[0] for i in exact):

@@ -11,6 +11,9 @@ takes up to ``steps`` steps (a sync at least every fifth).
 - ``thorough``: many more scenarios, freshly drawn each time (``zohosim conform --seed N`` or
   ``--zohosim-scenario-seed=N`` repeats a run).
 - ``ci``: the smallest useful run, for the project's own tests.
+
+Every profile also runs the directed scenarios (``conformance/directed.py``): one for each
+invariant a few drawn scenarios may miss, and the paging worlds it names in ``paging``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Profile:
     seed: int | None = None
     #: The most steps one stateful story takes.
     steps: int = 20
+    #: The paging scenarios it runs (``conformance/directed.py``'s ``PAGING``), besides the drawn ones.
+    paging: tuple[str, ...] = ()
 
     def settings(self, group: str) -> settings:
         return settings(
@@ -47,6 +52,8 @@ class Profile:
         )
 
 
+ALL_PAGING = ("crm-pages", "crm-page-token", "books-pages")
+
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         "ci",
@@ -54,6 +61,7 @@ PROFILES: dict[str, Profile] = {
         shrink_seconds=20,
         seed=1,
         steps=12,
+        paging=("crm-page-token",),
     ),
     "quick": Profile(
         "quick",
@@ -61,6 +69,7 @@ PROFILES: dict[str, Profile] = {
         shrink_seconds=60,
         seed=2026,
         steps=16,
+        paging=ALL_PAGING,
     ),
     "thorough": Profile(
         "thorough",
@@ -68,6 +77,7 @@ PROFILES: dict[str, Profile] = {
         derandomize=False,
         shrink_seconds=300,
         steps=30,
+        paging=ALL_PAGING,
     ),
 }
 

@@ -16,6 +16,7 @@ from conformance.contract import primary_person, same
 from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.observe import RecordDiff, Violation
 from conformance.published import contract_link
+from conformance.runner import GROUPS
 from conformance.session import Outcome, describe_runs
 
 MAX_ROWS = 14
@@ -247,8 +248,26 @@ def summarize(results: Sequence[Any]) -> dict[str, dict[str, Any]]:
     return summary
 
 
-def summary_text(results: Sequence[Any], *, seconds: float, syncer: str, profile: str) -> str:
+def unexercised(results: Sequence[Any]) -> list[str]:
+    """The invariants that the groups run were meant to check and no scenario exercised."""
     summary = summarize(results)
+    meant = {i for r in results for i in GROUPS[r.group].invariants}
+    return [i for i in INVARIANTS if i in meant and not summary[i]["checked"] and not summary[i]["failed"]]
+
+
+def narrowed_out(results: Sequence[Any]) -> list[str]:
+    """The invariants that no group run checks at all (a run narrowed by ``--groups``)."""
+    meant = {i for r in results for i in GROUPS[r.group].invariants}
+    return [i for i in INVARIANTS if i not in meant]
+
+
+def summary_text(
+    results: Sequence[Any], *, seconds: float, syncer: str, profile: str, narrowed: str | None = None
+) -> str:
+    """``narrowed``: how the user narrowed the run (``--groups``, ``--kinds``), or None for a whole
+    profile, which must exercise every invariant: one it left unchecked is a failure."""
+    summary = summarize(results)
+    unchecked, left_out = set(unexercised(results)), set(narrowed_out(results))
     scenarios = sum(r.examples for r in results)
     runs = sum(r.runs for r in results)
     lines = [
@@ -261,8 +280,21 @@ def summary_text(results: Sequence[Any], *, seconds: float, syncer: str, profile
         if invariant == RUN_FAILED and not entry["failed"]:
             continue
         state = "FAIL" if entry["failed"] else ("pass" if entry["checked"] else "n/a")
+        if invariant in left_out:
+            state = "skipped"
+        elif invariant in unchecked and narrowed is None:
+            state = "UNCHECKED"
         where = f"  failed in {', '.join(entry['failed'])}" if entry["failed"] else ""
         lines.append(f"  {invariant:<20} {state:<8} {entry['checked']}{where}")
+    if narrowed is not None and (left_out or unchecked):
+        lines.append(
+            f"  (narrowed by {narrowed}: skipped, no chosen group checks it; n/a, no scenario run reached it)"
+        )
+    elif unchecked:
+        lines.append(
+            f"  FAILED: no scenario exercised {', '.join(sorted(unchecked))}: the profile checked "
+            "nothing for them (a green run must check every invariant)"
+        )
     errors = [r for r in results if r.error is not None]
     for result in errors:
         lines.append(
@@ -271,19 +303,29 @@ def summary_text(results: Sequence[Any], *, seconds: float, syncer: str, profile
     return "\n".join(lines)
 
 
-def junit_xml(results: Sequence[Any], reports: Mapping[tuple[str, str], str], *, seconds: float) -> str:
-    """One testsuite per group, one testcase per invariant id checked there and module sync."""
+def junit_xml(
+    results: Sequence[Any],
+    reports: Mapping[tuple[str, str], str],
+    *,
+    seconds: float,
+    narrowed: str | None = None,
+) -> str:
+    """One testsuite per group, one testcase per invariant id of the group and module sync: failed,
+    passed, or skipped when no scenario exercised it. A ``coverage`` suite has one testcase per
+    invariant: it fails when a whole profile (``narrowed`` None) exercised it nowhere, and is
+    skipped, with the reason, when the user narrowed it out."""
     root = ET.Element("testsuites", name="zohosim conform", time=f"{seconds:.3f}")
     by_group: dict[str, list[Any]] = {}
     for result in results:
         by_group.setdefault(result.group, []).append(result)
     for group, members in by_group.items():
         suite = ET.SubElement(root, "testsuite", name=group)
-        tests = failures = errors = 0
+        tests = failures = errors = skipped = 0
         for result in members:
             failed_ids = {v.invariant for v in result.failure.failed()} if result.failure else set()
             for invariant in IDS:
-                if invariant not in result.exercised and invariant not in failed_ids:
+                meant = invariant in GROUPS[group].invariants
+                if invariant not in result.exercised and invariant not in failed_ids and not meant:
                     continue
                 tests += 1
                 case = ET.SubElement(
@@ -300,6 +342,9 @@ def junit_xml(results: Sequence[Any], reports: Mapping[tuple[str, str], str], *,
                         case, "failure", message=f"{invariant}: {INVARIANTS.get(invariant, '')}"
                     )
                     node.text = text
+                elif invariant not in result.exercised:
+                    skipped += 1
+                    ET.SubElement(case, "skipped", message="no scenario of this module sync exercised it")
             if result.error is not None:
                 errors += 1
                 case = ET.SubElement(suite, "testcase", classname=f"{group}.{result.kind}", name="harness")
@@ -307,4 +352,26 @@ def junit_xml(results: Sequence[Any], reports: Mapping[tuple[str, str], str], *,
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
+        suite.set("skipped", str(skipped))
+    _coverage_suite(root, results, narrowed=narrowed)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _coverage_suite(root: ET.Element, results: Sequence[Any], *, narrowed: str | None) -> None:
+    unchecked, left_out = set(unexercised(results)), set(narrowed_out(results))
+    suite = ET.SubElement(root, "testsuite", name="coverage")
+    failures = 0
+    for invariant in INVARIANTS:
+        case = ET.SubElement(suite, "testcase", classname="coverage", name=invariant)
+        if invariant in left_out:
+            ET.SubElement(case, "skipped", message=f"narrowed out by {narrowed}: no group run checks it")
+        elif invariant in unchecked and narrowed is not None:
+            ET.SubElement(case, "skipped", message=f"narrowed by {narrowed}: no scenario run exercised it")
+        elif invariant in unchecked:
+            failures += 1
+            message = f"{invariant}: no scenario of the profile exercised it, so nothing was checked"
+            ET.SubElement(case, "failure", message=message)
+    suite.set("tests", str(len(INVARIANTS)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(len(suite.findall("testcase/skipped"))))

@@ -187,6 +187,32 @@ class Step:
         return self.op
 
 
+#: Bulk records' names: "Paging Vendor 00042". No pool holds a name like these.
+BULK_NAME = {"Accounts": "Paging Account", "Vendors": "Paging Vendor", "Products": "Paging Product"}
+
+
+@dataclass
+class Bulk:
+    """Many plain CRM records of ``module`` (Accounts, Vendors or Products), enough for a list read
+    to take pages. Each has a Books twin (the same name) except the first, the last and every
+    ``lone_every``-th, which a sync must create: whichever page a syncer loses, something is missing.
+    ``world.py`` builds them in one go, straight into the tenant's state."""
+
+    module: str
+    count: int
+    lone_every: int = 40
+
+    def name(self, position: int) -> str:
+        return f"{BULK_NAME[self.module]} {position:05d}"
+
+    def lone(self, position: int) -> bool:
+        return position in (0, self.count - 1) or position % self.lone_every == 0
+
+    def describe(self) -> str:
+        lone = sum(1 for n in range(self.count) if self.lone(n))
+        return f"{self.count} bulk {self.module} ({lone} without a Books twin)"
+
+
 @dataclass
 class Scenario:
     sync: SyncSpec
@@ -197,6 +223,7 @@ class Scenario:
     faults: list[FaultSpec] = field(default_factory=list)
     kill_after: int = 1
     steps: list[Step] = field(default_factory=list)
+    bulk: list[Bulk] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,6 +252,7 @@ class Scenario:
             faults=[FaultSpec(**f) for f in data.get("faults", [])],
             kill_after=data.get("kill_after", 1),
             steps=[_step(raw) for raw in data.get("steps", [])],
+            bulk=[Bulk(**raw) for raw in data.get("bulk", [])],
         )
 
     @classmethod
@@ -242,6 +270,8 @@ class Scenario:
         bk = ", ".join(f"{n} {k}s" for k, n in books.items()) or "no Books records"
         dup = "" if self.allow_duplicate_names else "; Books refuses duplicate names"
         text = f"{self.sync.describe()}; CRM: {crm}; Books: {bk}{dup}; {len(self.edits)} edits"
+        if self.bulk:
+            text += "; " + ", ".join(bulk.describe() for bulk in self.bulk)
         if self.steps:
             text += "; steps: " + ", ".join(step.describe() for step in self.steps)
         return text

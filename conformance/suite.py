@@ -13,9 +13,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from hypothesis import given, seed
+from hypothesis import example, given, seed
 from hypothesis.errors import Flaky
 
+from conformance.directed import directed
 from conformance.profiles import Profile
 from conformance.runner import GROUPS, run_scenario
 from conformance.scenarios import KIND_NAMES, Scenario
@@ -126,7 +127,10 @@ def run_suite(
     if group == "stateful":
         test = stateful_test(harness, KIND_NAMES[kind], profile, search)
     else:
-        test = profile.settings(group)(given(GROUPS[group].strategy(KIND_NAMES[kind]))(body))
+        test = given(GROUPS[group].strategy(KIND_NAMES[kind]))(body)
+        for scenario in directed(profile, group, kind):
+            test = example(scenario)(test)
+        test = profile.settings(group)(test)
         if profile.seed is not None:
             test = seed(profile.seed)(test)
     try:

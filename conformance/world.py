@@ -1,9 +1,11 @@
 """A scenario built into a fresh simulator tenant, and what the checks observe of it.
 
-The tenant starts empty (sizes all 0). Records go in through the domain models, the clock moving
-between creates so that created times differ (Books records get the created time the scenario
-chose, ties included). The world then creates the views, sets the Books duplicate-names setting,
-and hands the syncer its ``Endpoints``. Between runs it applies the scenario's edits.
+The tenant starts empty (sizes all 0). Records go in through the domain models: a scenario's bulk
+(``scenarios.Bulk``, thousands of records for the paging worlds) first and at one moment, then its
+drawn records, the clock moving between creates so that created times differ (Books records get
+the created time the scenario chose, ties included). The world then creates the views, sets the
+Books duplicate-names setting, and hands the syncer its ``Endpoints``. Between runs it applies the
+scenario's edits.
 
 The simulator's clock is frozen and virtual, and a command-route syncer keeps time with the wall
 clock, as it would against Zoho. So the virtual clock stays close to the wall: a world is built in
@@ -26,7 +28,7 @@ import httpx
 
 from conformance.adapters import Endpoints
 from conformance.observe import Request, Snapshot
-from conformance.scenarios import BooksSeed, CrmSeed, Edit, Scenario
+from conformance.scenarios import KIND_OF, NAME_FIELD, BooksSeed, CrmSeed, Edit, Scenario
 from simulator.tenants import Simulator, Sizes, Tenant
 
 EMPTY = Sizes(accounts=0, contacts=0, vendors=0, products=0, books_overlap=0.0, books_extra=0)
@@ -71,10 +73,13 @@ class World:
         tenant = self.sim.create_tenant(sizes=EMPTY, tenant_id=self.tenant_id)
         self.tenant = tenant
         self.workdir.mkdir(parents=True, exist_ok=True)
-        # In the recent past: one second per CRM record, then the Books records, then ten quiet
-        # seconds before the wall clock (a fresh world's clock may go back; its tenant is new).
-        span = len(self.scenario.crm) + BOOKS_SPAN + 10
+        # In the recent past: the bulk records (all at one moment), one second per drawn CRM record,
+        # then the Books records, then ten quiet seconds before the wall clock (a fresh world's
+        # clock may go back; its tenant is new).
+        span = len(self.scenario.crm) + BOOKS_SPAN + 11
         self.sim.clock.set(datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span))
+        self._build_bulk()
+        self.advance(1)
         for seed in self.scenario.crm:
             self._create_crm(seed)
             self.advance(1)
@@ -91,6 +96,25 @@ class World:
                 self.view_ids[key] = view.id
         tenant.books.allow_duplicate_names = self.scenario.allow_duplicate_names
         return self
+
+    def _build_bulk(self) -> None:
+        """Bulk records: one insert per module and their Books twins, all at one moment, through the
+        domain models (thousands of HTTP calls would make a paging world cost seconds)."""
+        books = self.org.books
+        for bulk in self.scenario.bulk:
+            names = [bulk.name(n) for n in range(bulk.count)]
+            outcomes = self.org.crm.insert(bulk.module, [{NAME_FIELD[bulk.module]: name} for name in names])
+            error = next((o.error for o in outcomes if o.error is not None), None)
+            if error is not None:
+                raise ScenarioError(f"cannot create bulk CRM {bulk.module}: {error}")
+            kind = KIND_OF[bulk.module]
+            for n, name in enumerate(names):
+                if bulk.lone(n):
+                    continue
+                if kind == "item":
+                    books.create_item({"name": name, "rate": 0})
+                else:
+                    books.create_contact({"contact_name": name, "contact_type": kind, "company_name": name})
 
     def _create_crm(self, seed: CrmSeed) -> str:
         values = dict(seed.values)

@@ -51,6 +51,7 @@ class ModuleRun:
     sync: ModuleSync
     ctx: Context
     books_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _by_link: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # see _carrying
     fresh: dict[str, dict[str, Any]] = field(default_factory=dict)  # Books records as they are now
     contacts_by_account: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     placed: set[str] = field(default_factory=set)  # CRM contacts placed as persons this run
@@ -303,11 +304,21 @@ class ModuleRun:
 
     def _linked_in_books(self, spec: ModuleSpec, record: Mapping[str, Any]) -> Link | None:
         """A Books record that carries the CRM id in its ``zcrm_*`` field is already this record's pair."""
-        for books_id, row in self.books_rows.items():
-            if str(row.get(spec.link_field) or "") == record["id"] and books_id not in self.taken:
+        for books_id in self._carrying(spec.link_field).get(record["id"], []):
+            if books_id not in self.taken:
                 self._adopt(spec.crm_module, record["id"], books_id)
                 return self.state.link(self.key, spec.crm_module, record["id"])
         return None
+
+    def _carrying(self, link_field: str) -> dict[str, list[str]]:
+        """The Books rows read this run, by the CRM id their ``link_field`` carries: indexed once, as
+        a scan for every CRM record costs seconds in an org of thousands."""
+        if link_field not in self._by_link:
+            index: dict[str, list[str]] = {}
+            for books_id, row in self.books_rows.items():
+                index.setdefault(str(row.get(link_field) or ""), []).append(books_id)
+            self._by_link[link_field] = index
+        return self._by_link[link_field]
 
     def _unlinked(self, spec: ModuleSpec, field_map: tuple[FieldPair, ...], record: dict[str, Any]) -> None:
         keys = plan.crm_keys(spec, record)

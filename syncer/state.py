@@ -145,10 +145,20 @@ class SyncState:
 
     def index_books(self, kind: str, rows: list[Indexed], *, modified: dict[str, str] | None = None) -> None:
         modified = modified or {}
-        self._db.executemany(
-            "INSERT OR REPLACE INTO books_index VALUES (?, ?, ?, ?, ?, ?)",
-            [(kind, r.record_id, r.match_key, r.sku, r.created, modified.get(r.record_id, "")) for r in rows],
-        )
+        # One transaction: in autocommit every row would be a commit of its own (thousands in a big org).
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO books_index VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (kind, r.record_id, r.match_key, r.sku, r.created, modified.get(r.record_id, ""))
+                    for r in rows
+                ],
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def books_index(self, kind: str) -> list[Indexed]:
         rows = self._db.execute(

@@ -19,6 +19,7 @@ from typing import Any
 from unittest import mock
 
 from conformance.adapters import Endpoints
+from conformance.mutants import paging
 from conformance.reference import ReferenceSyncer
 from syncer import engine, mapping, plan
 from syncer.engine import ModuleRun
@@ -261,6 +262,24 @@ def customers_write_vendors() -> Mutant:
     return Mutant(lambda: iter([_wrap(ModuleRun, "run", make)]))
 
 
+# ---- paging (only a world whose lists take pages tells these from the reference) ----------------
+
+
+def drops_last_crm_page() -> Mutant:
+    """Loses the last page of every CRM record list that has more than one."""
+    return Mutant(lambda: paging.edited_list_reads(paging.drop_last_page))
+
+
+def stops_at_first_crm_page() -> Mutant:
+    """Ignores ``more_records``: reads only the first page of every CRM record list."""
+    return Mutant(lambda: paging.edited_list_reads(paging.stop_at_first_page))
+
+
+def never_uses_page_token() -> Mutant:
+    """Pages CRM lists by ``page`` alone, so it loses every record past the 2,000th."""
+    return Mutant(lambda: paging.edited_list_reads(paging.pages_without_tokens))
+
+
 MUTANTS: dict[str, tuple[Callable[[], Mutant], str]] = {
     "skip_writes_duplicate": (skip_writes_duplicate, "SKIP-UNTOUCHED"),
     "overwrite_creates": (overwrite_creates, "OVERWRITE-REPLACES"),
@@ -277,4 +296,7 @@ MUTANTS: dict[str, tuple[Callable[[], Mutant], str]] = {
     "pushes_crm_duplicates": (pushes_crm_duplicates, "NO-CRM-DUPLICATE"),
     "customers_write_vendors": (customers_write_vendors, "MODULE-ISOLATION"),
     "drops_mapped_fields": (drops_mapped_fields, "MAPPED-EQUAL"),
+    "drops_last_crm_page": (drops_last_crm_page, "MODULE-SHAPE"),
+    "stops_at_first_crm_page": (stops_at_first_crm_page, "MODULE-SHAPE"),
+    "never_uses_page_token": (never_uses_page_token, "MODULE-SHAPE"),
 }

@@ -39,7 +39,9 @@ def test_conform_prints_a_summary_and_writes_junit(
     assert code == 0, out
     assert "scenarios/s" in out and "MODULE-SHAPE" in out and "pass" in out
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
-    assert set(suites) == {"first_sync", "lifecycle"}
+    assert set(suites) == {"first_sync", "lifecycle", "coverage"}
+    narrowed = {c.get("name"): c.find("skipped") for c in suites["coverage"]}
+    assert "narrowed out by --groups" in (narrowed["RESUMABLE"].get("message") or "")  # type: ignore[union-attr]
     cases = {(c.get("classname"), c.get("name")) for c in suites["lifecycle"]}
     assert ("lifecycle.vendors", "IDEMPOTENT") in cases
     assert suites["lifecycle"].get("failures") == "0"

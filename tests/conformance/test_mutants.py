@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.adapters import PythonAdapter
+from conformance.directed import PAGING
 from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.mutants import MUTANTS
-from conformance.profiles import Profile
+from conformance.profiles import PROFILES, Profile
 from conformance.scenarios import FaultSpec
 from conformance.session import Harness, Outcome, open_harness
 from conformance.suite import replay, run_suite
@@ -38,7 +39,12 @@ PLANS: dict[str, tuple[str, tuple[str, ...], int]] = {
     "pushes_crm_duplicates": ("first_sync", (VENDORS, ACCOUNTS), 12),
     "customers_write_vendors": ("first_sync", (ACCOUNTS,), 12),
     "drops_mapped_fields": ("first_sync", (VENDORS, ACCOUNTS), 12),
+    # The paging mutants fall to the ci profile's paging world (run first, as a directed example).
+    "drops_last_crm_page": ("first_sync", (VENDORS,), 1),
+    "stops_at_first_crm_page": ("first_sync", (VENDORS,), 1),
+    "never_uses_page_token": ("first_sync", (VENDORS,), 1),
 }
+PAGING_MUTANTS = ("drops_last_crm_page", "stops_at_first_crm_page", "never_uses_page_token")
 
 #: Drawn fault scenarios rarely drop the reply to a Books create that was applied (the case a
 #: mutant that creates again without looking gets wrong): for these mutants, the drawn scenarios
@@ -63,7 +69,8 @@ def flagged_ids(harness: Harness, name: str) -> set[str]:
     mutant's doing, not the harness's."""
     group, kinds, examples = PLANS[name]
     expected = MUTANTS[name][1]
-    profile = Profile(f"mutant-{name}", {group: examples}, seed=11, shrink_seconds=0.5)
+    paging = PROFILES["ci"].paging if name in PAGING_MUTANTS else ()
+    profile = Profile(f"mutant-{name}", {group: examples}, seed=11, shrink_seconds=0.5, paging=paging)
     others = [i for i in (*INVARIANTS, RUN_FAILED) if i != expected]
     flagged: set[str] = set()
     drawn: list[Outcome] = []
@@ -105,6 +112,28 @@ def test_the_harness_kills_the_mutant(harness: Harness, name: str) -> None:
     expected = MUTANTS[name][1]
     print(f"{name}: expected {expected}, flagged {sorted(flagged)} in {time.perf_counter() - started:.1f} s")
     assert expected in flagged, f"{name} survived: expected {expected}, flagged {sorted(flagged)}"
+
+
+@pytest.mark.parametrize("profile", ["ci", "quick"])
+@pytest.mark.parametrize("name", PAGING_MUTANTS)
+def test_a_paging_mutant_falls_to_the_profiles_paging_worlds(
+    harness: Harness, name: str, profile: str
+) -> None:
+    """Each profile's own paging worlds flag every paging mutant (ci's also kill it in the suite
+    above); the reference passes the world that did."""
+    flagged: set[str] = set()
+    for world in PROFILES[profile].paging:
+        directed = PAGING[world]
+        harness.adapter = PythonAdapter(f"conformance.mutants:{name}")
+        try:
+            flagged = {v.invariant for v in replay(harness, directed.group, directed.build()).failed()}
+        finally:
+            harness.adapter = PythonAdapter("conformance.reference:factory")
+        if MUTANTS[name][1] in flagged:
+            clean = replay(harness, directed.group, directed.build()).failed()
+            assert not clean, f"the reference fails {world}: {[str(v) for v in clean][:3]}"
+            return
+    pytest.fail(f"{name} survived the {profile} profile's paging worlds {PROFILES[profile].paging}")
 
 
 def test_the_kill_rate_is_100_percent() -> None:
