@@ -16,6 +16,7 @@ from simulator.crm.render import view_detail
 from simulator.errors import ZohoError
 from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
+from simulator.integration.runner import start_due_runs
 from simulator.limits import InvalidLimits, configure
 from simulator.requestlog import entries_json
 from simulator.tenants import TENANT_ID, TENANT_ID_RULE, InvalidState, Simulator, Sizes, Tenant
@@ -111,7 +112,17 @@ async def clock(request: Request) -> Response:
                 raise BadRequest(f"'advance' is out of range: {exc}") from None
         if "frozen" in body:
             sim.clock.freeze(bool(body["frozen"]))
+        started = await _run_due_integrations(request)
+        return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen, **started})
     return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
+
+
+async def _run_due_integrations(request: Request) -> dict[str, Any]:
+    """The Books CRM integrations' scheduled runs the clock's move made due, run to the end."""
+    started = start_due_runs(request.app, _sim(request))
+    for _, run in started:
+        await run.done.wait()
+    return {"integration_runs": [{"tenant_id": t.tenant_id, "run_id": run.run_id} for t, run in started]}
 
 
 async def create_view(request: Request) -> Response:
@@ -245,7 +256,7 @@ async def clear_faults(request: Request) -> Response:
 
 async def list_requests(request: Request) -> Response:
     """The request log, filtered by ``tenant_id``, ``service``, ``method``, ``path_contains``,
-    ``writes_only`` and ``since_seq`` (query parameters)."""
+    ``writes_only``, ``since_seq`` and ``source`` (query parameters)."""
     params = request.query_params
     since = params.get("since_seq", "0")
     if not (since.isascii() and since.isdigit()):
@@ -257,6 +268,7 @@ async def list_requests(request: Request) -> Response:
         path_contains=params.get("path_contains"),
         writes_only=params.get("writes_only", "").lower() == "true",
         since_seq=int(since),
+        source=params.get("source"),
     )
     return json_response({"requests": entries_json(entries), "last_seq": _sim(request).request_log.last_seq})
 
