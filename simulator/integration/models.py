@@ -15,7 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from simulator.books.models import BooksOrg
 from syncer.config import DEFAULT_INTERVAL, MODULES, ModuleSync
+from syncer.mapping import SPEC_BY_MODULE
+from syncer.plan import Action
 from syncer.report import Report, Row
 from syncer.schedule import next_tick
 from syncer.state import SyncState
@@ -193,6 +196,26 @@ class CrmIntegration:
             if module not in self.modules:
                 raise NotConfigured(module)
         return {module: self.modules[module] for module in MODULES if module in wanted}
+
+
+#: The outcomes after which a Books record is synced with the CRM record of its row.
+LINKED = frozenset({Action.CREATED, Action.UPDATED, Action.OVERWRITTEN, Action.CLONED, Action.PUSHED})
+
+
+def record_link(books: BooksOrg, row: Row) -> None:
+    """Mark the Books record of a row with its CRM record's id (``zcrm_account_id``, ...), as real
+    Books does for the records its integration syncs. A contact person has no such field."""
+    if (
+        row.action not in LINKED
+        or not (row.crm_id and row.books_id)
+        or row.reason.startswith("contact person")
+    ):
+        return
+    spec = SPEC_BY_MODULE[row.crm_module or ""]
+    if spec.books_collection == "items":
+        books.link_item(row.books_id, zcrm_product_id=row.crm_id)
+    else:
+        books.link_contact(row.books_id, **{spec.link_field: row.crm_id})
 
 
 def _is_due(when: datetime | None, now: datetime) -> bool:

@@ -21,12 +21,14 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.clock import Clock
-from simulator.integration.models import Run
+from simulator.errors import ZohoError
+from simulator.integration.models import Run, record_link
 from simulator.requestlog import SOURCE_HEADER
 from simulator.tenants import Simulator, Tenant
 from simulator.transport import round_trip
 from syncer.clients import ZohoClientError
 from syncer.config import Config, ConfigError, Connection
+from syncer.report import Row
 from syncer.run import run_sync
 from syncer.state import SyncState
 
@@ -110,9 +112,18 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
 
 def _run_engine(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState) -> None:
     config = Config(connection=_connection(tenant), syncs=run.syncs)
+    run.report.on_row = lambda row: anyio.from_thread.run_sync(_link, tenant, row)
     transport = LoopTransport(app)
     with httpx.Client(transport=transport, base_url=BASE_URL, headers={SOURCE_HEADER: SOURCE}) as client:
         run_sync(config, client=client, clock=VirtualClock(sim.clock), state=state, report=run.report)
+
+
+def _link(tenant: Tenant, row: Row) -> None:
+    """On the loop: the Books record the engine just wrote is marked as synced with its CRM record."""
+    try:
+        record_link(tenant.books, row)
+    except ZohoError:  # the record went meanwhile (deleted by someone else): nothing to mark
+        logger.info("the Books record %s of %s is gone: not marked as linked", row.books_id, row.crm_id)
 
 
 def _connection(tenant: Tenant) -> Connection:
