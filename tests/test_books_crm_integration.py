@@ -204,6 +204,35 @@ def test_sync_now_of_items_clones_the_duplicates_it_finds(books: ZohoClient) -> 
     assert len(after - before) == len(rows)
 
 
+def test_both_ways_pushes_books_only_records_to_crm(books: ZohoClient) -> None:
+    configure(books, {"customers": {"crm_source": "accounts", "extent": "both_ways", "duplicates": "skip"}})
+    run = sync_now(books, "customers")
+    pushed = records(books, run["run_id"], outcome="pushed")
+    assert pushed, "the seed gives Books customers of its own"
+    accounts = crm_all(books, "Accounts", "Account_Name")
+    for row in pushed:
+        assert accounts[row["crm_id"]]["Account_Name"] == row["name"]
+        assert books_record(books, "contacts", row["books_id"])["zcrm_account_id"] == row["crm_id"]
+
+
+def test_a_run_that_cannot_start_is_failed_with_the_reason(books: ZohoClient) -> None:
+    configure(books, {"vendors": {"field_map": [["website", "No_Such_Field"]]}})
+    reply = books.control("POST", f"{BASE}/sync", json={"wait": True})
+    run = reply.json()["run"]
+    assert reply.status_code == 200 and run["status"] == "failed" and "No_Such_Field" in run["error"]
+    assert run["records_total"] == 0
+    assert books.control("GET", BASE).json()["running"] is None, "the next run may start"
+
+
+def test_resetting_the_tenant_disconnects_its_integration(books: ZohoClient) -> None:
+    configure(books, {"vendors": {}})
+    sync_now(books, "vendors")
+    books.control("POST", "/tenants/t1/reset", json={"seed": SEED, "sizes": SMALL}).raise_for_status()
+    settings = books.control("GET", BASE).json()
+    assert settings["connected"] is False and settings["modules"]["vendors"] is None
+    assert books.control("GET", f"{BASE}/runs").json()["runs"] == []
+
+
 # ---- Sync Later and the schedule, on the virtual clock ------------------------------------------
 
 
@@ -359,3 +388,14 @@ def test_one_run_at_a_time_and_no_disconnecting_during_a_run() -> None:
     # the run overslept two ticks: the next is the first one after it ended
     assert integration.modules["vendors"].next_run == DEFAULT_START + timedelta(hours=6)
     assert integration.due(DEFAULT_START + timedelta(hours=6)) == ["vendors"]
+
+
+def test_the_history_keeps_the_last_fifty_runs() -> None:
+    integration = CrmIntegration()
+    integration.connect()
+    integration.configure({"items": ModuleSync(module="items")})
+    for n in range(51):
+        run = integration.begin([], trigger="schedule", now=DEFAULT_START, first_seq=n)
+        integration.end(run, now=DEFAULT_START, last_seq=n)
+    assert len(integration.history) == 50
+    assert integration.history[0].run_id == "run-51" and integration.run("run-1") is None
