@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,9 @@ import pytest
 
 from simulator.clock import DEFAULT_START
 from simulator.integration.models import CrmIntegration, NotConfigured, NotConnected, RunInProgress
+from simulator.store import Store
+from simulator.tenants import Sizes, attach_store
+from simulator.testing import build_simulator, in_process
 from syncer.config import ModuleSync
 from tests.support import SEED, ZohoClient
 
@@ -364,6 +368,24 @@ def test_a_bad_page_of_a_run_is_a_400(books: ZohoClient) -> None:
         )
     page = books.control("GET", f"{BASE}/runs/{run_id}", params={"offset": 1, "limit": 2}).json()
     assert len(page["records"]) == 2 and page["matched"] == page["records_total"]
+
+
+def test_the_zcrm_marks_of_a_run_are_in_the_store(tmp_path: Path) -> None:
+    sim = build_simulator()
+    tenant = sim.create_tenant(sizes=Sizes(**SMALL))
+    attach_store(sim, Store(tmp_path / "z.sqlite3"))
+    with in_process(sim) as running:
+        http = running.client()
+        base = f"/__zohosim{BASE}"
+        http.put(base, json={"connected": True, "modules": {"vendors": {}}}).raise_for_status()
+        run_id = http.post(f"{base}/sync", json={}).json()["run"]["run_id"]  # a write, saved at once
+        run = http.get(f"{base}/runs/{run_id}", params={"wait": "true"}).json()  # a read: saves nothing
+    rows = [r for r in tenant.integration.history[0].report.rows if r.action.value == "created"]
+    assert run["status"] == "finished" and rows
+    again = build_simulator()
+    attach_store(again, Store(tmp_path / "z.sqlite3"))
+    for row in rows:
+        assert again.tenants["t1"].books.contacts[row.books_id].zcrm_vendor_id == row.crm_id
 
 
 # ---- the model, without HTTP --------------------------------------------------------------------

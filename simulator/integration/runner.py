@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import datetime
 
 import anyio
@@ -24,7 +25,7 @@ from simulator.clock import Clock
 from simulator.errors import ZohoError
 from simulator.integration.models import Run, record_link
 from simulator.requestlog import SOURCE_HEADER
-from simulator.tenants import Simulator, Tenant
+from simulator.tenants import Simulator, Tenant, persist
 from simulator.transport import round_trip
 from syncer.clients import ZohoClientError
 from syncer.config import Config, ConfigError, Connection
@@ -106,8 +107,20 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
         logger.exception("the Books CRM integration's %s of tenant %s failed", run.run_id, tenant.tenant_id)
         error = f"{type(exc).__name__}: {exc}"
     finally:
+        error = _save_marks(sim, tenant) or error
         integration.end(run, now=sim.clock.now(), last_seq=sim.request_log.last_seq, error=error)
         run.done.set()
+
+
+def _save_marks(sim: Simulator, tenant: Tenant) -> str | None:
+    """Write the Books org to the store (if any): the zcrm marks are set outside any API write."""
+    if sim.tenants.get(tenant.tenant_id) is not tenant:
+        return None  # deleted while the run went on: nothing to keep
+    try:
+        persist(sim, tenant, services=("books",))
+    except (sqlite3.Error, OSError) as exc:
+        return f"the store could not save the run's zcrm marks: {exc}"
+    return None
 
 
 def _run_engine(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState) -> None:
