@@ -29,12 +29,12 @@ class LoggedRequest:
     body: Any
     status: int
     fault: str | None = None
+    #: Who inside the simulator made the request (``SOURCE_HEADER``); None for outside clients.
+    source: str | None = None
     #: The body's size on the wire; when it is over ``BODY_LIMIT`` (or not JSON the log can
     #: re-encode), ``body`` holds only its first ``BODY_LIMIT`` bytes, as text.
     body_bytes: int = 0
     body_truncated: bool = False
-    #: Who inside the simulator made the request (``SOURCE_HEADER``); None for outside clients.
-    source: str | None = None
 
     @property
     def is_write(self) -> bool:
@@ -88,10 +88,10 @@ class RequestLog:
         tenant_id: str | None = None,
         service: str | None = None,
         method: str | None = None,
+        source: str | None = None,
         path_contains: str | None = None,
         writes_only: bool = False,
         since_seq: int = 0,
-        source: str | None = None,
     ) -> list[LoggedRequest]:
         return [
             e

@@ -256,7 +256,7 @@ async def clear_faults(request: Request) -> Response:
 
 async def list_requests(request: Request) -> Response:
     """The request log, filtered by ``tenant_id``, ``service``, ``method``, ``path_contains``,
-    ``writes_only``, ``since_seq`` and ``source`` (query parameters)."""
+    ``writes_only`` and ``since_seq`` (query parameters)."""
     params = request.query_params
     since = params.get("since_seq", "0")
     if not (since.isascii() and since.isdigit()):
@@ -265,10 +265,10 @@ async def list_requests(request: Request) -> Response:
         tenant_id=params.get("tenant_id"),
         service=params.get("service"),
         method=params.get("method"),
+        source=params.get("source"),
         path_contains=params.get("path_contains"),
         writes_only=params.get("writes_only", "").lower() == "true",
         since_seq=int(since),
-        source=params.get("source"),
     )
     return json_response({"requests": entries_json(entries), "last_seq": _sim(request).request_log.last_seq})
 
