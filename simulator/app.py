@@ -23,6 +23,7 @@ from simulator.crm.urls import routes as crm_routes
 from simulator.errors import ZohoError
 from simulator.gate import ConnectionDropped, Gate
 from simulator.http import StripTrailingSlash, json_response, service_of
+from simulator.integration.runner import DueRuns
 from simulator.tenants import Simulator
 
 logger = logging.getLogger("zohosim")
@@ -38,7 +39,12 @@ def create_app(simulator: Simulator | None = None) -> Starlette:
             *books_routes,
             Mount("/__zohosim", routes=control_routes),
         ],
-        middleware=[Middleware(InternalErrors), Middleware(StripTrailingSlash), Middleware(Gate)],
+        middleware=[
+            Middleware(InternalErrors),
+            Middleware(StripTrailingSlash),
+            Middleware(DueRuns),
+            Middleware(Gate),
+        ],
         exception_handlers={
             ZohoError: _zoho_error,
             ControlError: _zoho_error,

@@ -22,7 +22,7 @@ from simulator.control.errors import ControlTokenRequired
 from simulator.crm import errors as crm_errors
 from simulator.faults import FaultRule
 from simulator.http import SUB_REQUEST, service_of
-from simulator.requestlog import WRITE_METHODS
+from simulator.requestlog import SOURCE_HEADER, WRITE_METHODS
 from simulator.tenants import Simulator, Tenant, persist
 
 
@@ -126,6 +126,7 @@ class _Visit:
             raw_body=self.body,
             status=self.status,
             fault=self.fault,
+            source=self.headers.get(SOURCE_HEADER),
         )
 
     @property

@@ -16,6 +16,9 @@ from typing import Any
 import orjson
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A header that marks who inside the simulator made a request (the Books CRM integration); logged
+#: as the entry's ``source``.
+SOURCE_HEADER = "X-Zohosim-Source"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class LoggedRequest:
     body: Any
     status: int
     fault: str | None = None
+    #: Who inside the simulator made the request (``SOURCE_HEADER``); None for outside clients.
+    source: str | None = None
     #: The body's size on the wire; when it is over ``BODY_LIMIT`` (or not JSON the log can
     #: re-encode), ``body`` holds only its first ``BODY_LIMIT`` bytes, as text.
     body_bytes: int = 0
@@ -95,6 +100,7 @@ class RequestLog:
         tenant_id: str | None = None,
         service: str | None = None,
         method: str | None = None,
+        source: str | None = None,
         path_contains: str | None = None,
         writes_only: bool = False,
         since_seq: int = 0,
@@ -112,6 +118,7 @@ class RequestLog:
             and (method is None or e.method == method.upper())
             and (path_contains is None or path_contains in e.path)
             and (not writes_only or e.is_write)
+            and (source is None or e.source == source)
         ]
 
     @property

@@ -24,6 +24,7 @@ from simulator.crm.seed import seed_crm
 from simulator.delivery import Dispatcher
 from simulator.events import books_differences, crm_differences
 from simulator.faults import FaultInjector
+from simulator.integration.models import CrmIntegration
 from simulator.limits import BooksLimits, CrmLimits, configure, raw_settings
 from simulator.notify import Notifier
 from simulator.requestlog import RequestLog
@@ -68,6 +69,8 @@ class Tenant:
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Bulk read jobs live with the server, not in exports or the store: a job is short-lived.
     bulk_reads: BulkReads = field(default_factory=BulkReads)
+    #: Books' own Zoho CRM integration: in memory only, like bulk reads.
+    integration: CrmIntegration = field(default_factory=CrmIntegration)
 
     def __post_init__(self) -> None:
         self.books_limits = BooksLimits(time_zone=self.books.time_zone)
@@ -235,6 +238,7 @@ class Simulator:
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)
         tenant.snapshots.clear()
         tenant.bulk_reads = BulkReads()
+        tenant.integration = CrmIntegration()
         return tenant
 
     def tenant_of(self, *, authorization: str | None, client_id: str | None = None) -> Tenant | None:

@@ -20,10 +20,11 @@ from starlette.types import ASGIApp
 
 from simulator.app import create_app
 from simulator.clock import DEFAULT_START, Clock
-from simulator.gate import ConnectionDropped, quiet_dropped_connections
+from simulator.gate import quiet_dropped_connections
 from simulator.http import listen
 from simulator.routing import route_httpx, route_requests, route_urllib
 from simulator.tenants import Simulator, Sizes, Tenant
+from simulator.transport import round_trip
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -34,21 +35,7 @@ class InProcessTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        return self._portal.call(self._handle, request)
-
-    async def _handle(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self._asgi.handle_async_request(request)
-        except ConnectionDropped as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-        content = await response.aread()
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            content=content,
-            extensions=response.extensions,
-            request=request,
-        )
+        return self._portal.call(round_trip, self._asgi, request)
 
     def close(self) -> None:
         self._stack.close()

@@ -44,7 +44,7 @@ class Scheduler:
         due = [sync for sync in self.config.syncs if self.due[sync.label] <= now]
         report = self.run(replace(self.config, syncs=tuple(due)))
         for sync in due:
-            self.due[sync.label] = _after(self.due[sync.label], sync, now)
+            self.due[sync.label] = next_tick(self.due[sync.label], sync, now)
         return report
 
     def run_ticks(self, count: int, *, on_report: Callable[[Report], None] | None = None) -> list[Report]:
@@ -56,7 +56,7 @@ class Scheduler:
         return reports
 
 
-def _after(due: datetime, sync: ModuleSync, now: datetime) -> datetime:
+def next_tick(due: datetime, sync: ModuleSync, now: datetime) -> datetime:
     """The next tick after ``now``: a run that overslept skips the ticks it missed."""
     step = timedelta(seconds=sync.interval)
     following = due + step

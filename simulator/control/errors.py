@@ -48,3 +48,22 @@ class ControlTokenRequired(ControlError):
         super().__init__(
             "this simulator was started with --control-token: send it as 'Authorization: Bearer <token>'"
         )
+
+
+class IntegrationConflict(ControlError):
+    """The Books CRM integration refuses the action in its present state (not connected, not
+    configured, a run in progress); ``code`` is the refusal's own."""
+
+    status_code = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UnknownRun(ControlError):
+    status_code = 404
+    code = "unknown_run"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run {run_id!r} in the history: GET .../books/crm-integration/runs lists them")

@@ -16,6 +16,7 @@ from simulator.crm.render import view_detail
 from simulator.errors import ZohoError
 from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
+from simulator.integration.runner import start_due_runs
 from simulator.limits import InvalidLimits, configure
 from simulator.requestlog import entries_json
 from simulator.tenants import TENANT_ID, TENANT_ID_RULE, InvalidState, Simulator, Sizes, Tenant
@@ -111,7 +112,17 @@ async def clock(request: Request) -> Response:
                 raise BadRequest(f"'advance' is out of range: {exc}") from None
         if "frozen" in body:
             sim.clock.freeze(bool(body["frozen"]))
+        started = await _run_due_integrations(request)
+        return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen, **started})
     return json_response({"now": sim.clock.now().isoformat(), "frozen": sim.clock.frozen})
+
+
+async def _run_due_integrations(request: Request) -> dict[str, Any]:
+    """The Books CRM integrations' scheduled runs the clock's move made due, run to the end."""
+    started = start_due_runs(request.app, _sim(request))
+    for _, run in started:
+        await run.done.wait()
+    return {"integration_runs": [{"tenant_id": t.tenant_id, "run_id": run.run_id} for t, run in started]}
 
 
 async def create_view(request: Request) -> Response:
@@ -254,6 +265,7 @@ async def list_requests(request: Request) -> Response:
         tenant_id=params.get("tenant_id"),
         service=params.get("service"),
         method=params.get("method"),
+        source=params.get("source"),
         path_contains=params.get("path_contains"),
         writes_only=params.get("writes_only", "").lower() == "true",
         since_seq=int(since),

@@ -1,6 +1,6 @@
 from starlette.routing import Route
 
-from simulator.control import events, responses
+from simulator.control import events, integration, responses
 
 routes = [
     Route("/health", responses.health, methods=["GET"]),
@@ -11,6 +11,12 @@ routes = [
     Route("/tenants/{tenant_id}/reset", responses.reset_tenant, methods=["POST"]),
     Route("/tenants/{tenant_id}/crm/views", responses.create_view, methods=["POST"]),
     Route("/tenants/{tenant_id}/books/settings", responses.books_settings, methods=["GET", "PUT"]),
+    Route("/tenants/{tenant_id}/books/crm-integration", integration.settings, methods=["GET", "PUT"]),
+    Route("/tenants/{tenant_id}/books/crm-integration/sync", integration.sync, methods=["POST"]),
+    Route("/tenants/{tenant_id}/books/crm-integration/runs", integration.runs, methods=["GET"]),
+    Route(
+        "/tenants/{tenant_id}/books/crm-integration/runs/{run_id}", integration.run_detail, methods=["GET"]
+    ),
     Route("/tenants/{tenant_id}/limits", responses.limits, methods=["GET", "PUT"]),
     Route("/tenants/{tenant_id}/export", responses.export_tenant, methods=["GET"]),
     Route("/tenants/{tenant_id}/import", responses.import_tenant, methods=["POST"]),
