@@ -104,6 +104,19 @@ class SyncState:
         for row in self._db.execute(query, args).fetchall():
             yield _link(row)
 
+    def recent_links(self, count: int) -> list[Link]:
+        """The ``count`` record links (not contact persons) saved last, over every module sync."""
+        rows = self._db.execute(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE person_id IS NULL ORDER BY rowid DESC LIMIT ?",
+            (count,),
+        ).fetchall()
+        return [_link(row) for row in rows]
+
+    def forget_all(self) -> None:
+        """Empty every table: the records the state speaks of are gone (a reset org)."""
+        for table in ("links", "books_index", "crm_index", "checkpoints", "meta", "intents"):
+            self._db.execute(f"DELETE FROM {table}")
+
     def link_by_books(self, sync: str, books_id: str) -> Link | None:
         row = self._db.execute(
             f"SELECT {_LINK_COLUMNS} FROM links WHERE sync=? AND books_id=? AND person_id IS NULL",

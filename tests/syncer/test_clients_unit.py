@@ -70,7 +70,7 @@ def make(script: Script, *, retry: RetryPolicy | None = None, clock: ManualClock
     tokens = TokenSource(
         client, accounts_url=BASE, client_id="id", client_secret="secret", refresh_token="rt", clock=clock
     )
-    return ZohoHttp(client, tokens=tokens, clock=clock, retry=retry)
+    return ZohoHttp(client, tokens=tokens, clock=clock, retry=retry or RetryPolicy(jitter=0))
 
 
 def slept(http: ZohoHttp) -> list[float]:
