@@ -88,7 +88,7 @@ class Report:
         console = Console(width=120, record=True)
         with console.capture() as capture:
             for note in self.notes:
-                console.print(note, markup=False, highlight=False)
+                console.print(note, markup=False, highlight=False, soft_wrap=True)
             console.print(table)
             calls = ", ".join(f"{service} {count}" for service, count in sorted(self.calls.items()))
             console.print(f"API calls: {sum(self.calls.values())} ({calls or 'none'})")
