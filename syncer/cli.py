@@ -57,6 +57,13 @@ def add_parser(commands: Any) -> None:
         "credentials given there are kept)",
     )
     sync.add_argument("--quiet", action="store_true", help="no progress bar")
+    sync.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the sync state (one file per CRM/Books org pair) in DIR instead of beside the config",
+    )
     sync.set_defaults(run=run_command)
 
 
@@ -74,6 +81,8 @@ def run_command(args: argparse.Namespace) -> int:
             given = config.connection
             connection = replace(Connection.local(args.base_url, **given.credentials), tenant=given.tenant)
             config = replace(config, connection=connection)
+        if args.state_dir:
+            config = replace(config, state_path=args.state_dir / config.state_path.name)
         interval = parse_duration(args.every) if args.every else None
     except ConfigError as error:
         return _fail(error)
@@ -84,7 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     def run_once(subset: Any) -> Any:
         with _Progress(enabled=not args.quiet) as progress:
-            report = run_sync(subset, clock=_waits(), report=progress.report())
+            report = run_sync(subset, clock=_waits(), report=progress.report(), status=progress.status)
         print(report.table(), end="")
         reports.append(report)
         if args.report:
@@ -95,7 +104,7 @@ def run_command(args: argparse.Namespace) -> int:
         if not repeating:
             run_once(config)
         else:
-            scheduler = Scheduler(config=config, clock=WallClock(), run=run_once)
+            scheduler = Scheduler(config=config, clock=WallClock(), run=run_once, say=print)
             count = args.runs if args.runs is not None else sys.maxsize
             for _ in range(count):
                 scheduler.tick()
@@ -166,6 +175,13 @@ class _Progress:
                 self._bar.update(self._task, advance=1, description=f"{row.sync}: {row.action.value}")
 
         return Report(on_row=on_row)
+
+    def status(self, text: str) -> None:
+        """A wait or a retry, as it happens: on the progress line, or a line of its own."""
+        if self._bar is not None:
+            self._bar.update(self._task, description=text)
+        else:
+            print(f"zohosim sync: {text}", file=sys.stderr, flush=True)
 
     def __exit__(self, *_: object) -> None:
         if self._bar is not None:

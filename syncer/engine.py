@@ -64,6 +64,9 @@ class ModuleRun:
     taken: set[str] = field(default_factory=set)
     crm_read: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     read_whole: set[str] = field(default_factory=set)  # CRM modules read with no view this run
+    _persons: dict[str, Link] | None = None  # person links by CRM contact id, loaded once per run
+    _persons_of: dict[str, set[str]] = field(default_factory=dict)  # customer -> its contacts' ids
+    _crm_keys: dict[str, set[str]] = field(default_factory=dict)  # the CRM index's keys, per module
 
     def __post_init__(self) -> None:
         self.key = self.sync.label
@@ -331,7 +334,7 @@ class ModuleRun:
             self._report(
                 action,
                 books_id=duplicate.record_id,
-                reason="a Books record has its name; skip leaves it",
+                reason=f"a Books record has its {_matched_by(keys, duplicate)}; skip leaves it",
                 **row,
             )
         elif action is Action.OVERWRITTEN:
@@ -348,7 +351,7 @@ class ModuleRun:
         books_id: str,
         row: dict[str, Any],
     ) -> None:
-        existing = self._books_get(spec, books_id)
+        existing = self._books_row_or_get(spec, field_map, books_id)
         if existing is None:  # gone since it was indexed: forget it and decide again
             self._forget_books(books_id)
             self._unlinked(spec, field_map, record)
@@ -362,6 +365,20 @@ class ModuleRun:
             return
         self._save(spec, field_map, record, written)
         self._report(Action.OVERWRITTEN, books_id=books_id, **row)
+
+    def _books_row_or_get(
+        self, spec: ModuleSpec, field_map: Sequence[FieldPair], books_id: str
+    ) -> dict[str, Any] | None:
+        """The record an overwrite compares with and writes over. The list row serves when it holds
+        every mapped Books field and nothing else is needed; a read is needed when the map writes
+        into an address or the primary person (Books replaces nested objects whole, so their
+        unmapped parts must be sent back, and list rows have neither), or when the sync places
+        contact persons (the customer's shadow must hold its persons)."""
+        row = self.books_rows.get(books_id)
+        flat = all("." not in pair.books and pair.books in (row or {}) for pair in field_map)
+        if row is not None and flat and not self.sync.with_persons:
+            return row
+        return self._books_get(spec, books_id)
 
     def _create(
         self,
@@ -425,14 +442,7 @@ class ModuleRun:
                 "crm": {k: v for k, v in body.items() if k != "is_primary_contact"},
                 "created": _utc(contact.get("Created_Time")),
             }
-            self.state.save_link(
-                self.key,
-                crm_module=PERSONS,
-                crm_id=contact["id"],
-                books_id=books_id,
-                person_id=person["contact_person_id"],
-                agreed=agreed,
-            )
+            self._save_person(contact["id"], books_id, person["contact_person_id"], agreed)
             self.placed.add(contact["id"])
             name = f"{contact.get('First_Name') or ''} {contact.get('Last_Name') or ''}".strip()
             self._report(
@@ -667,7 +677,7 @@ class ModuleRun:
         ``sku``, or from none). Then both ways leaves the record unlinked: it never creates a CRM
         duplicate (NO-CRM-DUPLICATE)."""
         keys = _key_set(plan.books_keys(spec, record)) | _key_set(_push_keys(spec, field_map, record))
-        if not keys & (self.state.crm_keys(spec.crm_module) | self.claimed.get(spec.crm_module, set())):
+        if not keys & (self._crm_keys_of(spec.crm_module) | self.claimed.get(spec.crm_module, set())):
             return False
         self._report(
             Action.SKIPPED,
@@ -677,6 +687,12 @@ class ModuleRun:
             reason="a CRM record already has its key; both ways never creates a CRM duplicate",
         )
         return True
+
+    def _crm_keys_of(self, crm_module: str) -> set[str]:
+        """The CRM index's keys of a module, read from the state store once per run."""
+        if crm_module not in self._crm_keys:
+            self._crm_keys[crm_module] = self.state.crm_keys(crm_module)
+        return self._crm_keys[crm_module]
 
     def _flush_updates(self) -> None:
         pending: list[tuple[_Push, dict[str, Any], dict[str, Any]]] = []
@@ -787,9 +803,9 @@ class ModuleRun:
             )
             return
         if created:
-            self.state.index_crm(
-                push.spec.crm_module, [Indexed(str(crm_id), *plan.crm_keys(push.spec, merged))]
-            )
+            entry = Indexed(str(crm_id), *plan.crm_keys(push.spec, merged))
+            self.state.index_crm(push.spec.crm_module, [entry])
+            self._crm_keys_of(push.spec.crm_module).update(_key_set((entry.match_key, entry.sku)))
         link = push.link or Link(push.spec.crm_module, str(crm_id), books_id, None, {}, None, None)
         pushed, error = self._agree_in_books(
             _Push(link, push.books_record, push.spec, push.field_map), merged
@@ -854,9 +870,7 @@ class ModuleRun:
         books_id = account.books_id
         persons = [mapping.person_for_write(p) for p in customer.get("contact_persons") or []]
         by_id = {p["contact_person_id"]: p for p in persons}
-        linked = {
-            link.crm_id: link for link in self.state.links(self.key, PERSONS) if link.books_id == books_id
-        }
+        linked = self._person_links(books_id)
         created_at = {crm_id: link.agreed.get("created", "") for crm_id, link in linked.items()}
         known = {link.person_id for link in linked.values()}
         actions: dict[str, Action] = {}
@@ -960,14 +974,29 @@ class ModuleRun:
                 "crm": mapping.person_body(self.sync.person_map, contact),
                 "created": created_at[contact["id"]],
             }
-            self.state.save_link(
-                self.key,
-                crm_module=PERSONS,
-                crm_id=contact["id"],
-                books_id=books_id,
-                person_id=link.person_id,
-                agreed=agreed,
-            )
+            self._save_person(contact["id"], books_id, link.person_id, agreed)
+
+    def _person_links(self, books_id: str) -> dict[str, Link]:
+        """The person links of one customer, by CRM contact id: all person links are read from the
+        state store once per run, then kept current by ``_save_person``."""
+        if self._persons is None:
+            self._persons = {}
+            for link in self.state.links(self.key, PERSONS):
+                self._persons[link.crm_id] = link
+                self._persons_of.setdefault(link.books_id, set()).add(link.crm_id)
+        return {crm_id: self._persons[crm_id] for crm_id in self._persons_of.get(books_id, ())}
+
+    def _save_person(self, crm_id: str, books_id: str, person_id: str | None, agreed: dict[str, Any]) -> None:
+        self.state.save_link(
+            self.key, crm_module=PERSONS, crm_id=crm_id, books_id=books_id, person_id=person_id, agreed=agreed
+        )
+        if self._persons is None:
+            return
+        old = self._persons.get(crm_id)
+        if old is not None:
+            self._persons_of.get(old.books_id, set()).discard(crm_id)
+        self._persons[crm_id] = Link(PERSONS, crm_id, books_id, person_id, agreed, None, None)
+        self._persons_of.setdefault(books_id, set()).add(crm_id)
 
     # ---- reporting --------------------------------------------------------------------------
 
@@ -1002,6 +1031,11 @@ def _key_set(keys: tuple[str, str]) -> set[str]:
     """A record's keys as the CRM index holds them: the name, and ``sku:``-prefixed the SKU."""
     name, sku = keys
     return {name, f"sku:{sku}"} if sku else {name}
+
+
+def _matched_by(keys: tuple[str, str], duplicate: Indexed) -> str:
+    """What a duplicate shares with the record: the SKU when both have one (``plan.keys_match``)."""
+    return "SKU" if keys[1] and duplicate.sku else "name"
 
 
 def _books_values(field_map: Iterable[FieldPair], record: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # one line each: where the state is, and so on
     started: str = ""
     finished: str = ""
     on_row: Callable[[Row], None] | None = field(default=None, repr=False, compare=False)
@@ -66,6 +67,7 @@ class Report:
             "totals": self.totals(),
             "totals_by_sync": self.totals_by_sync(),
             "api_calls": self.calls,
+            "notes": self.notes,
             "rows": [{**asdict(row), "action": row.action.value} for row in self.rows],
         }
 
@@ -85,6 +87,8 @@ class Report:
         table.add_row("total", *(str(totals[a]) for a in actions), style="bold")
         console = Console(width=120, record=True)
         with console.capture() as capture:
+            for note in self.notes:
+                console.print(note, markup=False, highlight=False, soft_wrap=True)
             console.print(table)
             calls = ", ".join(f"{service} {count}" for service, count in sorted(self.calls.items()))
             console.print(f"API calls: {sum(self.calls.values())} ({calls or 'none'})")

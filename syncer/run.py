@@ -7,13 +7,16 @@ from dataclasses import replace
 
 import httpx
 
-from syncer.clients import SyncClock, WallClock, connect
+from syncer.clients import RetryPolicy, SyncClock, WallClock, connect
 from syncer.config import Config, ConfigError, Connection, ModuleSync
 from syncer.engine import Context, run_module_sync, validate_module_sync
+from syncer.orgpair import check_state, org_pair, state_file
 from syncer.report import Report
 from syncer.state import SyncState
 
 Progress = Callable[[ModuleSync, int, int], None]
+#: Live one-line messages: a wait and what for, a failed attempt and its retry.
+Status = Callable[[str], None]
 
 
 def run_sync(
@@ -24,21 +27,37 @@ def run_sync(
     state: SyncState | None = None,
     progress: Progress | None = None,
     report: Report | None = None,
+    status: Status | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Report:
     """Run every module sync of ``config`` once and return the report.
 
     ``client`` is the seam for tests (an in-process simulator client); ``clock`` decides how waits
-    pass (``SimulatorClock`` moves the simulator's virtual time instead of sleeping).
+    pass (``SimulatorClock`` moves the simulator's virtual time instead of sleeping); ``retry`` with a
+    ``seed`` makes the backoff's jitter repeatable. Without
+    ``state``, the org pair's own state file beside ``config.state_path`` is used (``orgpair``).
     """
     clock = clock or WallClock()
     connection = resolve_connection(config.connection, client=client)
     own_state = state is None
-    state = state or SyncState(config.state_path)
     report = report or Report()
     report.started = clock.now().isoformat()
     try:
         per_minute = books_per_minute(connection, client=client)
-        with connect(connection, client=client, clock=clock, books_per_minute=per_minute) as clients:
+        with connect(
+            connection,
+            client=client,
+            clock=clock,
+            retry=retry,
+            books_per_minute=per_minute,
+            on_wait=status,
+        ) as clients:
+            pair = org_pair(clients)
+            where = "the state given"
+            if state is None:
+                path = state_file(config.state_path, pair)
+                state, where = SyncState(path), str(path)
+            report.notes.append(check_state(state, clients, pair, where=where))
             context = Context(clients=clients, state=state, clock=clock, report=report)
             for sync in config.syncs:  # valid as a whole, or nothing is synced
                 validate_module_sync(sync, context)
@@ -49,7 +68,7 @@ def run_sync(
             report.calls = clients.counter.by_service()
     finally:
         report.finished = clock.now().isoformat()
-        if own_state:
+        if own_state and state is not None:
             state.close()
     return report
 

@@ -25,6 +25,7 @@ class Scheduler:
     clock: SyncClock
     run: RunConfig
     due: dict[str, datetime] = field(default_factory=dict)
+    say: Callable[[str], None] | None = None  # told the next run's time before each wait
 
     def __post_init__(self) -> None:
         start = self.clock.now()
@@ -39,6 +40,9 @@ class Scheduler:
         """Wait for the next due time, then run every module sync due by then (one report)."""
         wait = (self.next_due() - self.clock.now()).total_seconds()
         if wait > 0:
+            if self.say:
+                due = [sync.label for sync in self.config.syncs if self.due[sync.label] == self.next_due()]
+                self.say(f"next run at {self.next_due().isoformat(timespec='seconds')}: {', '.join(due)}")
             self.clock.sleep(wait)
         now = self.clock.now()
         due = [sync for sync in self.config.syncs if self.due[sync.label] <= now]

@@ -81,6 +81,9 @@ class SyncState:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Each link is its own transaction (a killed run keeps what it wrote); in WAL mode NORMAL
+        # keeps them through a crash of the process without an fsync per commit.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -103,6 +106,19 @@ class SyncState:
             args += (crm_module,)
         for row in self._db.execute(query, args).fetchall():
             yield _link(row)
+
+    def recent_links(self, count: int) -> list[Link]:
+        """The ``count`` record links (not contact persons) saved last, over every module sync."""
+        rows = self._db.execute(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE person_id IS NULL ORDER BY rowid DESC LIMIT ?",
+            (count,),
+        ).fetchall()
+        return [_link(row) for row in rows]
+
+    def forget_all(self) -> None:
+        """Empty every table: the records the state speaks of are gone (a reset org)."""
+        for table in ("links", "books_index", "crm_index", "checkpoints", "meta", "intents"):
+            self._db.execute(f"DELETE FROM {table}")
 
     def link_by_books(self, sync: str, books_id: str) -> Link | None:
         row = self._db.execute(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from syncer.clients.dates import parse_zoho_datetime
-from syncer.clients.errors import ZohoApiError
+from syncer.clients.errors import RequestInfo, WriteOutcomeUnknown, ZohoApiError
 from syncer.clients.http import WriteKind, ZohoHttp
 
 PER_PAGE = 200
@@ -48,10 +48,10 @@ class BooksClient:
         return self._get(f"contacts/{contact_id}", "contact")
 
     def create_contact(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "contacts", body, kind="create")["contact"]
+        return self._record("POST", "contacts", body, "contact", kind="create")
 
     def update_contact(self, contact_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._write("PUT", f"contacts/{contact_id}", body, kind="idempotent")["contact"]
+        return self._record("PUT", f"contacts/{contact_id}", body, "contact")
 
     def set_contact_active(self, contact_id: str, active: bool) -> None:
         self._write("POST", f"contacts/{contact_id}/{'active' if active else 'inactive'}", None)
@@ -70,10 +70,10 @@ class BooksClient:
         return self._get(f"items/{item_id}", "item")
 
     def create_item(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "items", body, kind="create")["item"]
+        return self._record("POST", "items", body, "item", kind="create")
 
     def update_item(self, item_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._write("PUT", f"items/{item_id}", body, kind="idempotent")["item"]
+        return self._record("PUT", f"items/{item_id}", body, "item")
 
     def set_item_active(self, item_id: str, active: bool) -> None:
         self._write("POST", f"items/{item_id}/{'active' if active else 'inactive'}", None)
@@ -97,6 +97,30 @@ class BooksClient:
             if exc.code == DOES_NOT_EXIST:
                 return None
             raise
+
+    def _record(
+        self, method: str, path: str, body: Mapping[str, Any], key: str, *, kind: WriteKind = "idempotent"
+    ) -> dict[str, Any]:
+        """The record a write's reply carries. A 2xx reply without it is an error of that record
+        (``ZohoApiError``); after a create, the create may have happened (``WriteOutcomeUnknown``)."""
+        reply = self._write(method, path, body, kind=kind)
+        record = reply.get(key)
+        if isinstance(record, dict):
+            return record
+        url = f"{self.base_url}/{path}"
+        cause = f"the reply has no {key!r}"
+        if kind == "create":
+            info = RequestInfo(service="books", method=method, url=url, params=None, json=dict(body))
+            raise WriteOutcomeUnknown(info, cause=cause)
+        raise ZohoApiError(
+            service="books",
+            status=200,
+            code=None,
+            message=f"{cause} (Books said {str(reply)[:120]})",
+            body=reply,
+            method=method,
+            url=url,
+        )
 
     def _write(
         self, method: str, path: str, body: Mapping[str, Any] | None, *, kind: WriteKind = "idempotent"

@@ -99,6 +99,11 @@ class CrmClient:
                 return found
             page += 1
 
+    def org_id(self) -> str:
+        """The CRM org's id (``org[0].zgid``, as Zoho's SDKs read it)."""
+        org = (self.http.request("crm", "GET", f"{self.base_url}/org").json().get("org") or [{}])[0]
+        return str(org.get("zgid") or org.get("id") or "")
+
     def fields(self, module: str) -> list[dict[str, Any]]:
         reply = self.http.request("crm", "GET", f"{self.base_url}/settings/fields", params={"module": module})
         return [] if reply.status_code == 204 else reply.json().get("fields") or []

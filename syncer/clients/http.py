@@ -8,6 +8,8 @@ here: the caller must look before it writes again (``WriteOutcomeUnknown``).
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -42,6 +44,8 @@ _TOKEN_REFUSED: dict[str, frozenset[str | int]] = {
     "books": frozenset({57}),
 }
 BOOKS_MINUTE_FALLBACK = 60.0
+#: A wait at least this long is announced (``on_wait``): what for, and until when.
+ANNOUNCED_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class ZohoHttp:
         counter: CallCounter | None = None,
         retry: RetryPolicy | None = None,
         books_per_minute: int | None = 100,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.tokens = tokens
@@ -74,6 +79,8 @@ class ZohoHttp:
         self.counter = counter if counter is not None else tokens.counter or CallCounter()
         tokens.counter = self.counter
         self.retry = retry or RetryPolicy()
+        self.on_wait = on_wait
+        self._rng = random.Random(self.retry.seed)
         self.books_budget = RollingBudget(limit=books_per_minute) if books_per_minute else None
         self._books_hold_until: datetime | None = None
 
@@ -100,10 +107,22 @@ class ZohoHttp:
                 continue
             assert isinstance(outcome, _Transient)
             failures += 1
-            wait = outcome.wait if outcome.wait is not None else self.retry.backoff(failures)
+            wait = outcome.wait if outcome.wait is not None else self.retry.jittered(failures, self._rng)
             if failures >= self.retry.attempts:
                 raise _exhausted(info, outcome, attempts=failures, wait=wait)
+            self._announce(
+                f"{info.method} {info.url}: {outcome.last}; retry {failures} of {self.retry.attempts - 1}",
+                wait,
+                always=True,
+            )
             self.clock.sleep(wait)
+
+    def _announce(self, what: str, wait: float, *, always: bool = False) -> None:
+        """Say what a wait is for and until when: every retry, and any other wait of a second or more."""
+        if self.on_wait is None or not (always or wait >= ANNOUNCED_WAIT):
+            return
+        until = (self.clock.now() + timedelta(seconds=wait)).strftime("%H:%M:%S")
+        self.on_wait(f"{what}: waiting until {until} ({wait:.1f} s)")
 
     # -- one attempt -------------------------------------------------------------------------
 
@@ -194,12 +213,14 @@ class ZohoHttp:
                     reason="the org's daily API quota is used up (X-Rate-Limit-Remaining: 0)",
                     code=45,
                 )
+            self._announce("Books: the org's daily API quota is used up", wait)
             self.clock.sleep(wait)
             now = self.clock.now()
         if self.books_budget is None:
             return
         wait = self.books_budget.wait_needed(now)
         if wait > 0:
+            self._announce(f"Books: {self.books_budget.limit} calls a minute are used up", wait)
             self.clock.sleep(wait)
             now = self.clock.now()
         self.books_budget.record(now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -51,6 +52,7 @@ def connect(
     clock: SyncClock | None = None,
     retry: RetryPolicy | None = None,
     books_per_minute: int | None = 100,
+    on_wait: Callable[[str], None] | None = None,
 ) -> ZohoClients:
     """``client`` (or ``transport``) is the seam: tests pass ``simulator.testing.in_process_client(app)``
     or a mock transport. Without a client, one is made here and closed by ``close()``."""
@@ -73,7 +75,14 @@ def connect(
         clock=clock,
         counter=counter,
     )
-    http = ZohoHttp(http_client, tokens=tokens, clock=clock, retry=retry, books_per_minute=books_per_minute)
+    http = ZohoHttp(
+        http_client,
+        tokens=tokens,
+        clock=clock,
+        retry=retry,
+        books_per_minute=books_per_minute,
+        on_wait=on_wait,
+    )
     return ZohoClients(
         http=http,
         crm=CrmClient(http, connection.crm_url),

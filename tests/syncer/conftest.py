@@ -38,6 +38,8 @@ BASE = "http://zohosim.local"
 #: Small enough that a whole module sync takes a fraction of a second.
 SIZES = Sizes(accounts=24, contacts=60, vendors=8, products=16)
 PERSONS = "ContactPersons"
+#: The backoff's jitter drawn from a seeded generator: every run waits the same.
+RETRY = RetryPolicy(seed=11)
 
 
 # ---- both sides, as plain JSON ------------------------------------------------------------------
@@ -135,7 +137,7 @@ class World:
         state = state or self.state
         error: BaseException | None = None
         try:
-            report = run_sync(config, client=self.http, clock=self.clock, state=state)
+            report = run_sync(config, client=self.http, clock=self.clock, state=state, retry=RETRY)
         except BaseException as exc:
             if expect_error is None or not isinstance(exc, expect_error):
                 raise

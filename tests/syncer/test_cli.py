@@ -37,18 +37,23 @@ def test_sync_runs_prints_a_summary_and_writes_a_report(served: ZohoClient, tmp_
     config = tmp_path / "all.toml"
     shutil.copy(FIXTURES / "all.toml", config)
     base = str(served.http.base_url).rstrip("/")
+    state = ("--state-dir", str(tmp_path / "state"))
     first = _sync(
-        "--config", str(config), "--base-url", base, "--report", str(tmp_path / "r.json"), "--quiet"
+        "--config", str(config), "--base-url", base, "--report", str(tmp_path / "r.json"), "--quiet", *state
     )
     assert first.returncode == 0, first.stderr
     assert "zohosim sync" in first.stdout and "API calls" in first.stdout
+    assert "new org pair" in first.stdout.splitlines()[0]
+    [pair_file] = (tmp_path / "state").glob("all.crm-*.books-*.sqlite3")
+    assert str(pair_file) in first.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["totals"]["created"] > 0 and report["api_calls"]["books"] > 0
     assert {row["sync"] for row in report["rows"]} == {"customers:accounts_and_contacts", "vendors", "items"}
 
     served.control("DELETE", "/requests")
-    second = _sync("--config", str(config), "--base-url", base, "--quiet")
+    second = _sync("--config", str(config), "--base-url", base, "--quiet", *state)
     assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith(f"state: {pair_file} (")
     writes = served.control("GET", "/requests", params={"writes_only": "true"}).json()["requests"]
     assert writes == []
 

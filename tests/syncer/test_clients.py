@@ -55,6 +55,10 @@ class Env:
         return connect(self.connection, client=self.zoho.http.client, clock=self.clock, retry=retry)
 
 
+#: Exact waits, to check the backoff's schedule (``test_clients_unit`` checks the jitter).
+NO_JITTER = RetryPolicy(jitter=0)
+
+
 def _env(sizes: Sizes, base_url: str = BASE) -> Iterator[Env]:
     sim = build_simulator()
     tenant = sim.create_tenant(sizes=sizes)
@@ -73,7 +77,7 @@ def _env(sizes: Sizes, base_url: str = BASE) -> Iterator[Env]:
             tenant,
             ControlClient(client),
             clock,
-            connect(connection, client=client, clock=clock),
+            connect(connection, client=client, clock=clock, retry=NO_JITTER),
             connection,
         )
 
@@ -293,7 +297,7 @@ def test_429_asking_for_more_than_max_wait_raises_rate_limited(env: Env) -> None
 
 
 def test_a_lasting_outage_gives_up_after_the_configured_attempts(env: Env) -> None:
-    zoho = env.reconnect(retry=RetryPolicy(attempts=3))
+    zoho = env.reconnect(retry=RetryPolicy(attempts=3, jitter=0))
     _fault(env, effect="error", status=503, service="books")
     started = env.now()
     with pytest.raises(ZohoUnavailable, match="after 3 attempts") as caught:

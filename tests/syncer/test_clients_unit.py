@@ -70,7 +70,7 @@ def make(script: Script, *, retry: RetryPolicy | None = None, clock: ManualClock
     tokens = TokenSource(
         client, accounts_url=BASE, client_id="id", client_secret="secret", refresh_token="rt", clock=clock
     )
-    return ZohoHttp(client, tokens=tokens, clock=clock, retry=retry)
+    return ZohoHttp(client, tokens=tokens, clock=clock, retry=retry or RetryPolicy(jitter=0))
 
 
 def slept(http: ZohoHttp) -> list[float]:
@@ -232,7 +232,7 @@ def test_books_429_waits(reply: httpx.Response, wait: float) -> None:
 
 def test_429s_that_never_stop_raise_rate_limited() -> None:
     script = Script(*[crm_error(429, "TOO_MANY_REQUESTS")] * 3)
-    http = make(script, retry=RetryPolicy(attempts=3))
+    http = make(script, retry=RetryPolicy(attempts=3, jitter=0))
     with pytest.raises(RateLimited, match="still refused after 3 attempts"):
         http.request("crm", "GET", CRM)
     assert slept(http) == [1, 2]
@@ -248,7 +248,7 @@ def test_server_errors_on_a_read_are_retried(status: int) -> None:
 
 def test_an_outage_outlasting_the_attempts_raises_unavailable() -> None:
     script = Script(*[httpx.Response(502, text="<html>bad gateway</html>")] * 4)
-    http = make(script, retry=RetryPolicy(attempts=4))
+    http = make(script, retry=RetryPolicy(attempts=4, jitter=0))
     with pytest.raises(ZohoUnavailable, match=r"after 4 attempts \(last: HTTP 502"):
         http.request("crm", "GET", CRM)
     assert slept(http) == [1, 2, 4]
@@ -333,7 +333,7 @@ def test_books_budget_is_configurable_and_counts_retries() -> None:
     tokens = TokenSource(
         client, accounts_url=BASE, client_id="i", client_secret="s", refresh_token="r", clock=clock
     )
-    http = ZohoHttp(client, tokens=tokens, clock=clock, books_per_minute=2)
+    http = ZohoHttp(client, tokens=tokens, clock=clock, books_per_minute=2, retry=RetryPolicy(jitter=0))
     http.request("books", "GET", BOOKS)  # a 503, a 1 s backoff, then a 200: two calls in the window
     http.request("books", "GET", BOOKS)
     assert clock.slept == [1, 59]

@@ -91,7 +91,9 @@ def test_api_calls_in_the_report_are_the_requests_made(world: World) -> None:
 # Fewest calls: a sync must read each side (a page per 200 records), validate the map once per
 # configuration (CRM field metadata; the view list only when there is a view), create each new
 # record (Books creates one per call; CRM inserts 100 per call), and for an existing Books record it
-# overwrites or pushes, read it whole (a list row lacks addresses) and write it once.
+# overwrites or pushes, read it whole (a list row lacks addresses) and write it once. Every run also
+# learns the CRM org id (one call: the state belongs to the org pair), and a run with links reads
+# back the Books record linked last (one call: an org reset to its seed starts fresh, docs/syncer-state.md).
 
 
 def test_calls_of_a_first_and_an_incremental_fetch(world: World) -> None:
@@ -101,6 +103,7 @@ def test_calls_of_a_first_and_an_incremental_fetch(world: World) -> None:
     assert calls(first) == Counter(
         {
             ("accounts", "POST", "/oauth/v2/token"): 1,
+            ("crm", "GET", "/crm/v8/org"): 1,
             ("crm", "GET", "/crm/v8/settings/fields"): 1,
             ("crm", "GET", "/crm/v8/Accounts"): 1,
             ("books", "GET", "/books/v3/contacts"): 1,
@@ -111,7 +114,7 @@ def test_calls_of_a_first_and_an_incremental_fetch(world: World) -> None:
     )
     assert first.report.calls == {
         "accounts": 1,
-        "crm": 2,
+        "crm": 3,
         "books": 1 + totals["created"] + 2 * totals["overwritten"],
     }
 
@@ -120,9 +123,9 @@ def test_calls_of_a_first_and_an_incremental_fetch(world: World) -> None:
     world.api().crm.update("Accounts", [{"id": account, "Website": "https://incremental.example"}])
     world.advance(60)
     second = world.run(entry)
-    assert second.report.calls == {"accounts": 1, "crm": 1, "books": 2}, "read each side once, write once"
+    assert second.report.calls == {"accounts": 1, "crm": 2, "books": 3}, "read each side once, write once"
     world.advance(60)
-    assert world.run(entry).report.calls == {"accounts": 1, "crm": 1, "books": 1}
+    assert world.run(entry).report.calls == {"accounts": 1, "crm": 2, "books": 2}
 
 
 @pytest.mark.parametrize(
@@ -140,7 +143,9 @@ def test_calls_of_a_first_and_an_incremental_sync_both_ways(world: World, entry:
     assert seen[("crm", "POST", f"/crm/v8/{module}")] == 1, "one insert per 100 pushed records"
     assert seen[("books", "GET", f"/books/v3/{collection}")] == 1
     assert seen[("books", "POST", f"/books/v3/{collection}")] == totals["created"] + totals["cloned"]
-    assert seen[("books", "GET", "record")] == totals["overwritten"] + totals["pushed"]
+    # An item's map is flat and its list row holds every mapped field: an overwrite needs no read.
+    overwrite_reads = totals["overwritten"] if collection == "contacts" else 0
+    assert seen[("books", "GET", "record")] == overwrite_reads + totals["pushed"]
     writes_back = seen[("books", "PUT", "record")] - totals["overwritten"]
     assert 0 <= writes_back <= totals["pushed"], "at most one write back per pushed record"
     reads = Counter(
@@ -162,9 +167,9 @@ def test_calls_of_a_first_and_an_incremental_sync_both_ways(world: World, entry:
     world.advance(60)
     second = world.run(entry)
     seen = calls(second)
-    assert second.report.calls["crm"] == 2, "one read, one update"
-    assert seen[("books", "GET", "record")] == 1, "the Books record that changed is read whole once"
+    assert second.report.calls["crm"] == 3, "the org id, one read, one update"
+    assert seen[("books", "GET", "record")] == 2, "the reset probe; the record that changed, read whole once"
     assert seen[("books", "PUT", "record")] == 1
-    assert second.report.calls["books"] == 3
+    assert second.report.calls["books"] == 4
     world.advance(60)
-    assert world.run(entry).report.calls == {"accounts": 1, "crm": 1, "books": 1}
+    assert world.run(entry).report.calls == {"accounts": 1, "crm": 2, "books": 2}
