@@ -5,13 +5,13 @@ plane's handler for it (``plane.call``)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.console.pages import PREFIX, render, simulator, tenant
-from simulator.console.plane import back, call, form_values
-from simulator.control import responses as control
+from simulator.console.plane import Reply, back, call, form_values
 from simulator.requestlog import LoggedRequest
 
 #: Entries the log page shows at once: the newest that pass the filter.
@@ -85,8 +85,8 @@ async def clock_change(request: Request) -> Response:
         body = form_values(form, numbers=("advance",))
     if form.get("frozen") in ("true", "false"):
         body["frozen"] = form["frozen"] == "true"
-    _, error = await call(request, control.clock, body=body)
-    return back(f"{PREFIX}/clock", error=error, done=None if error else "the clock moved")
+    reply = await call(request, "POST", "/clock", body=body)
+    return back(f"{PREFIX}/clock", error=reply.error, done=None if reply.error else "the clock moved")
 
 
 async def faults_page(request: Request) -> Response:
@@ -100,65 +100,52 @@ async def fault_add(request: Request) -> Response:
         numbers=("status", "retry_after", "latency_ms", "probability", "nth", "times"),
         flags=("apply_write",),
     )
-    added, error = await call(request, control.add_fault, body=body)
-    return back(f"{PREFIX}/faults", error=error, done=added and f"rule {added['rule_id']} added")
+    reply = await call(request, "POST", "/faults", body=body)
+    done = None if reply.error else f"rule {reply.data['rule_id']} added"
+    return back(f"{PREFIX}/faults", error=reply.error, done=done)
 
 
 async def fault_remove(request: Request) -> Response:
     rule_id = request.path_params["rule_id"]
-    _, error = await call(request, control.delete_fault, method="DELETE", path_params={"rule_id": rule_id})
-    return back(f"{PREFIX}/faults", error=error, done=None if error else f"rule {rule_id} removed")
+    reply = await call(request, "DELETE", f"/faults/{quote(rule_id, safe='')}")
+    return back(
+        f"{PREFIX}/faults", error=reply.error, done=None if reply.error else f"rule {rule_id} removed"
+    )
 
 
 async def limits_change(request: Request) -> Response:
     """A tenant's limits, one service per form (``service`` is crm or books)."""
     found = tenant(request)
     form = await request.form()
-    service = form.get("service")
+    service = str(form.get("service"))
     settings = form_values(
         form, numbers=("users", "credits", "concurrency", "per_minute", "per_day"), flags=("enabled",)
     )
     settings.pop("service", None)
-    _, error = await call(
-        request,
-        control.limits,
-        method="PUT",
-        path_params={"tenant_id": found.tenant_id},
-        body={service: settings},
-    )
-    return back(
-        f"{PREFIX}/tenants/{found.tenant_id}", error=error, done=None if error else f"{service} limits set"
-    )
+    reply = await call(request, "PUT", f"/tenants/{found.tenant_id}/limits", body={service: settings})
+    return _back_to(found.tenant_id, reply, f"{service} limits set")
 
 
 async def snapshot_take(request: Request) -> Response:
     found = tenant(request)
     body = form_values(await request.form())
-    taken, error = await call(
-        request, control.take_snapshot, path_params={"tenant_id": found.tenant_id}, body=body
-    )
-    return back(
-        f"{PREFIX}/tenants/{found.tenant_id}",
-        error=error,
-        done=taken and f"snapshot {taken['snapshot']} taken",
-    )
+    reply = await call(request, "POST", f"/tenants/{found.tenant_id}/snapshots", body=body)
+    return _back_to(found.tenant_id, reply, f"snapshot {body.get('name')} taken")
 
 
 async def snapshot_restore(request: Request) -> Response:
     found, name = tenant(request), request.path_params["name"]
-    params = {"tenant_id": found.tenant_id, "name": name}
-    _, error = await call(request, control.restore_snapshot, path_params=params)
-    return back(
-        f"{PREFIX}/tenants/{found.tenant_id}",
-        error=error,
-        done=None if error else f"snapshot {name} restored",
+    reply = await call(
+        request, "POST", f"/tenants/{found.tenant_id}/snapshots/{quote(name, safe='')}/restore"
     )
+    return _back_to(found.tenant_id, reply, f"snapshot {name} restored")
 
 
 async def snapshot_delete(request: Request) -> Response:
     found, name = tenant(request), request.path_params["name"]
-    params = {"tenant_id": found.tenant_id, "name": name}
-    _, error = await call(request, control.delete_snapshot, method="DELETE", path_params=params)
-    return back(
-        f"{PREFIX}/tenants/{found.tenant_id}", error=error, done=None if error else f"snapshot {name} deleted"
-    )
+    reply = await call(request, "DELETE", f"/tenants/{found.tenant_id}/snapshots/{quote(name, safe='')}")
+    return _back_to(found.tenant_id, reply, f"snapshot {name} deleted")
+
+
+def _back_to(tenant_id: str, reply: Reply, done: str) -> Response:
+    return back(f"{PREFIX}/tenants/{tenant_id}", error=reply.error, done=None if reply.error else done)

@@ -11,7 +11,6 @@ from starlette.templating import Jinja2Templates
 
 from simulator.console import records
 from simulator.console.plane import back, call, form_values
-from simulator.control import responses as control
 from simulator.control.errors import ControlError, UnknownTenant
 from simulator.control.urls import routes as control_routes
 from simulator.crm.metadata import MODULES
@@ -84,10 +83,11 @@ async def home(request: Request) -> Response:
 
 async def create_tenant(request: Request) -> Response:
     body = form_values(await request.form(), numbers=("seed",))
-    created, error = await call(request, control.create_tenant, body=body)
-    if error:
-        return back(PREFIX, error=error)
-    return back(f"{PREFIX}/tenants/{created['tenant_id']}", done=f"tenant {created['tenant_id']} created")
+    reply = await call(request, "POST", "/tenants", body=body)
+    if reply.error:
+        return back(PREFIX, error=reply.error)
+    created = reply.data["tenant_id"]
+    return back(f"{PREFIX}/tenants/{created}", done=f"tenant {created} created")
 
 
 async def tenant_page(request: Request) -> Response:

@@ -1,58 +1,54 @@
-"""The console's forms act through the control plane's own handlers, called in-process.
+"""The console's forms act through the control plane, as an API client would, but in-process.
 
-A form becomes the JSON body the control route takes, so each setting is checked once, by the
-control plane, and its error message is the one shown on the page. The console's own POST is a
-control-plane write to the gate, so a store (``--store``) is written through as for the JSON API.
+A form becomes the JSON body of a control-plane request, sent to this same app through its ASGI
+interface: each setting is checked once, by the control plane, and its error message is the one
+shown on the page. The console never needs to know which module handles a route, so a feature
+whose routes are absent (an older build) shows as "not available" rather than breaking the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
+import httpx
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from simulator.control.errors import ControlError
+CONTROL = "/__zohosim"
 
-Handler = Callable[[Request], Awaitable[Response]]
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    data: Any
+    #: The control plane's message for a 4xx reply, else None.
+    error: str | None
+
+    @property
+    def missing_route(self) -> bool:
+        """A 404 from the router (not a control-plane error such as an unknown tenant)."""
+        return self.status == 404 and not isinstance((self.data or {}).get("error"), dict)
 
 
 async def call(
-    request: Request,
-    handler: Handler,
-    *,
-    method: str = "POST",
-    path_params: Mapping[str, str] | None = None,
-    body: Any = None,
-    query: Mapping[str, str] | None = None,
-) -> tuple[Any, str | None]:
-    """Run a control route's handler on ``body``: its JSON reply, or None and the error message."""
-    raw = b"" if body is None else orjson.dumps(body)
-    scope = {
-        **request.scope,
-        "method": method,
-        "path_params": dict(path_params or {}),
-        "query_string": urlencode(query or {}).encode(),
-        "headers": [(b"content-type", b"application/json")],
-    }
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    try:
-        response = await handler(Request(scope, receive))
-    except ControlError as exc:
-        return None, exc.message
-    return orjson.loads(bytes(response.body)), None
+    request: Request, method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None
+) -> Reply:
+    """Send ``method path`` (under ``/__zohosim``) to this app, with the page's own credentials."""
+    headers = (
+        {"authorization": request.headers["authorization"]} if "authorization" in request.headers else {}
+    )
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.internal") as client:
+        reply = await client.request(method, CONTROL + path, json=body, params=query, headers=headers)
+    data = reply.json() if reply.content else None
+    if reply.status_code < 400:
+        return Reply(reply.status_code, data, None)
+    detail = (data or {}).get("error")
+    message = detail.get("message") if isinstance(detail, dict) else (data or {}).get("message", "not found")
+    return Reply(reply.status_code, data, str(message))
 
 
 def back(to: str, *, error: str | None = None, done: str | None = None) -> Response:
