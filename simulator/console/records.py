@@ -1,11 +1,12 @@
 """What the console shows of an org pair: a page of records, one record, and its links across.
 
-Every list reads one page through the orgs' own list and search functions, so a page costs the
-same on an org of 100 records as on one of 100,000 (a search scans until it has filled the page).
+Every list reads one page of an org's records, lazily, so a page costs about the same on an org of
+100 records as on one of 100,000 (a search by name scans until it has filled the page).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -13,8 +14,7 @@ from typing import Any
 from simulator.books.models import BooksOrg
 from simulator.books.records import Contact, Item
 from simulator.crm.metadata import MODULES
-from simulator.crm.models import CrmOrg, Search
-from simulator.errors import ZohoError
+from simulator.crm.models import CrmOrg
 
 PAGE_SIZE = 50
 #: The CRM module each Books link field points into.
@@ -34,22 +34,22 @@ class Listing:
     rows: list[dict[str, Any]]
     page: int
     more: bool
-    error: str | None = None
 
 
 def crm_page(crm: CrmOrg, module: str, *, query: str, page: int) -> Listing:
-    """A page of a CRM module, newest first; ``query`` searches it as the CRM's own ``word`` search."""
-    try:
-        selection = (
-            crm.search(module, Search(word=query)) if query else crm.list_records(module, sort_order="desc")
-        )
-        rows, more = selection.page((page - 1) * PAGE_SIZE, PAGE_SIZE)
-    except ZohoError:
-        return Listing([], page, False, error="type at least two characters to search")
+    """A page of a CRM module, newest first; ``query`` finds records whose name contains it.
+
+    Only the name is searched: the CRM's own ``word`` search reads every text field of every
+    record, seconds on 100,000 records when nothing matches."""
     display = MODULES[module].display_field
+    selection = crm.list_records(module, sort_order="desc")
+    if query:
+        wanted = query.lower()
+        selection = selection.filtered(lambda row: wanted in str(row.get(display) or "").lower())
+    rows, more = selection.page((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return Listing(
         [
-            {"id": row["id"], "name": _shown(crm, module, display, row), "modified": row.get("Modified_Time")}
+            {"id": row["id"], "name": _shown(module, display, row), "modified": row.get("Modified_Time")}
             for row in rows
         ],
         page,
@@ -109,23 +109,26 @@ def crm_links(crm: CrmOrg, record: Contact | Item) -> list[dict[str, str]]:
 
 
 def books_page(books: BooksOrg, kind: str, *, query: str, page: int) -> Listing:
-    """A page of Books contacts, contact persons or items, through the org's own list functions."""
+    """A page of Books contacts, contact persons or items, newest first; ``query`` finds names.
+
+    Read straight from the org's tables, a page at a time: Books' own list sorts the whole table
+    by name first, a quarter of a second on 25,000 contacts."""
     if kind == "contactpersons":
         return _person_page(books, query=query, page=page)
-    criteria = {"page": str(page), "per_page": str(PAGE_SIZE), "filter_by": "Status.All"}
-    if query:
-        criteria["search_text"] = query
-    listed = books.list_contacts(criteria) if kind == "contacts" else books.list_items(criteria)
-    rows = [
-        {
-            "id": row.get("contact_id") or row.get("item_id"),
-            "name": row.get("contact_name") or row.get("name"),
-            "type": row.get("contact_type") or row.get("product_type", ""),
-            "status": row.get("status", ""),
-        }
-        for row in listed.rows
-    ]
-    return Listing(rows, page, listed.has_more_page)
+    wanted = query.lower()
+    if kind == "contacts":
+        rows: Iterator[dict[str, Any]] = (
+            {"id": c.contact_id, "name": c.contact_name, "type": c.contact_type, "status": c.status}
+            for c in reversed(books.contacts.values())
+            if not wanted or wanted in c.contact_name.lower()
+        )
+    else:
+        rows = (
+            {"id": i.item_id, "name": i.name, "type": i.product_type, "status": i.status}
+            for i in reversed(books.items.values())
+            if not wanted or wanted in i.name.lower()
+        )
+    return _cut(rows, page)
 
 
 def _person_page(books: BooksOrg, *, query: str, page: int) -> Listing:
@@ -143,10 +146,15 @@ def _person_page(books: BooksOrg, *, query: str, page: int) -> Listing:
         for p in contact.contact_persons
         if not wanted or wanted in f"{p.first_name} {p.last_name} {p.email}".lower()
     )
-    rows = list(islice(people, (page - 1) * PAGE_SIZE, page * PAGE_SIZE + 1))
-    return Listing(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    return _cut(people, page)
 
 
-def _shown(crm: CrmOrg, module: str, display: str, row: dict[str, Any]) -> str:
+def _cut(rows: Iterator[dict[str, Any]], page: int) -> Listing:
+    """The page's rows of ``rows``, reading one past it to know whether more follow."""
+    kept = list(islice(rows, (page - 1) * PAGE_SIZE, page * PAGE_SIZE + 1))
+    return Listing(kept[:PAGE_SIZE], page, len(kept) > PAGE_SIZE)
+
+
+def _shown(module: str, display: str, row: dict[str, Any]) -> str:
     value = row.get(display)
     return str(value) if value else f"({module} {row['id']})"
