@@ -16,7 +16,7 @@ from simulator.requestlog import LoggedRequest
 
 #: Entries the log page shows at once: the newest that pass the filter.
 LOG_PAGE = 50
-_LOG_FILTERS = ("tenant_id", "service", "method", "path_contains", "writes_only")
+_LOG_FILTERS = ("tenant_id", "service", "method", "path_contains", "writes_only", "source")
 
 
 def _log_filter(request: Request) -> dict[str, str]:
@@ -30,6 +30,8 @@ def _newest(request: Request, filters: dict[str, str]) -> list[dict[str, Any]]:
         method=filters.get("method"),
         path_contains=filters.get("path_contains"),
         writes_only=filters.get("writes_only") == "true",
+        # who inside the simulator made a request (the Books CRM integration), in builds that log it
+        **({"source": filters["source"]} if "source" in filters else {}),
     )
     return [entry.to_json() for entry in reversed(entries[-LOG_PAGE:])]
 

@@ -5,10 +5,11 @@ from pathlib import Path
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from simulator.console import ops, pages
+from simulator.console import integration, ops, pages
 from simulator.console.pages import PREFIX
 
 _TENANT = PREFIX + "/tenants/{tenant_id}"
+_CRM_INTEGRATION = _TENANT + "/books/settings/integrations/zohocrm"
 
 routes = [
     Route("/", pages.index, methods=["GET"]),
@@ -26,6 +27,12 @@ routes = [
     Route(_TENANT + "/snapshots", ops.snapshot_take, methods=["POST"]),
     Route(_TENANT + "/snapshots/{name}/restore", ops.snapshot_restore, methods=["POST"]),
     Route(_TENANT + "/snapshots/{name}/delete", ops.snapshot_delete, methods=["POST"]),
+    Route(_CRM_INTEGRATION, integration.overview, methods=["GET"]),
+    Route(_CRM_INTEGRATION + "/connect", integration.connect, methods=["POST"]),
+    Route(_CRM_INTEGRATION + "/disconnect", integration.disconnect, methods=["POST"]),
+    Route(_CRM_INTEGRATION + "/modules/{module}", integration.configure, methods=["GET"]),
+    Route(_CRM_INTEGRATION + "/modules/{module}", integration.save, methods=["POST"]),
+    Route(_CRM_INTEGRATION + "/runs/{run_id}", integration.run_page, methods=["GET"]),
     Route(PREFIX + "/requests", ops.request_log, methods=["GET"]),
     Route(PREFIX + "/requests/rows", ops.request_rows, methods=["GET"]),
     Route(PREFIX + "/requests/{seq:int}", ops.request_detail, methods=["GET"]),
