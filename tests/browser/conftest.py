@@ -33,8 +33,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 #: Bound on every wait for the page (Playwright's own auto-waiting, never a sleep).
 TIMEOUT_MS = 10_000
 
-pytestmark = pytest.mark.server
-
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):

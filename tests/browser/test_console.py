@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import expect
+import pytest
 
 from simulator.testing import RunningSimulator
+from tests.browser.support import expect
 from tests.support import ZohoClient
+
+pytestmark = pytest.mark.server  # a real server in a thread, and a browser
 
 
 def test_front_page_lists_tenants_with_their_credentials(page: Any, served: RunningSimulator) -> None:

@@ -12,10 +12,12 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from simulator.testing import RunningSimulator
+from tests.browser.support import expect
 from tests.support import ZohoClient
+
+pytestmark = pytest.mark.server  # a real server in a thread, and a browser
 
 INTEGRATION = "/__zohosim/tenants/t1/books/crm-integration"
 #: Books module -> (its row on the page, the CRM module it syncs from, the Books link field).
