@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from simulator.console import records
 from simulator.console.pages import PREFIX, UnknownPage, render, tenant
 from simulator.console.plane import Reply, back, call
 
@@ -35,6 +36,7 @@ DUPLICATES = {
 #: The CRM module(s) whose views a Books module may sync from.
 VIEW_MODULES = {"customers": ("Accounts", "Contacts"), "vendors": ("Vendors",), "items": ("Products",)}
 RUN_PAGE = 50
+CRM_MODULES = ("Accounts", "Contacts", "Vendors", "Products")
 _OUTCOMES = ("created", "updated", "overwritten", "cloned", "skipped", "pushed", "unchanged", "failed")
 
 
@@ -174,6 +176,56 @@ async def run_page(request: Request) -> Response:
             "more": run["offset"] + len(run["records"]) < run["matched"],
             "page_query": lambda n: urlencode({**filters, "page": n}),
             "self_url": f"{request.url.path}?{request.url.query}",
+            "base": page_url(found.tenant_id),
+        },
+    )
+
+
+async def compare(request: Request) -> Response:
+    """One synced record: the CRM record and its Books record side by side through the field map."""
+    found, module = tenant(request), _module(request)
+    params = request.query_params
+    crm_module, crm_id, books_id = (
+        params.get("crm_module", ""),
+        params.get("crm_id", ""),
+        params.get("books_id", ""),
+    )
+    settings = await _settings(request, found.tenant_id)
+    if settings.error:
+        return _unavailable(request, found.tenant_id, settings)
+    saved = settings.data["modules"].get(module) or {}
+    use_contact_map = crm_module == "Contacts" and saved.get("crm_source") == "accounts_and_contacts"
+    pairs = saved.get("contact_map" if use_contact_map else "field_map") or []
+    rows = None
+    if crm_module in CRM_MODULES:
+        kind = "items" if module == "items" else "contacts"
+        rows = records.side_by_side(
+            found.crm,
+            found.books,
+            crm_module=crm_module,
+            crm_id=crm_id,
+            kind=kind,
+            books_id=books_id,
+            pairs=pairs,
+        )
+    if rows is None:
+        return render(
+            request,
+            "missing.html",
+            {"what": f"synced pair {crm_module} {crm_id} / {books_id}"},
+            status_code=404,
+        )
+    return render(
+        request,
+        "integration_compare.html",
+        {
+            "tenant_id": found.tenant_id,
+            "module": module,
+            "crm_module": crm_module,
+            "crm_id": crm_id,
+            "books_kind": "items" if module == "items" else "contacts",
+            "books_id": books_id,
+            "rows": rows,
             "base": page_url(found.tenant_id),
         },
     )

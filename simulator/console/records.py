@@ -158,3 +158,51 @@ def _cut(rows: Iterator[dict[str, Any]], page: int) -> Listing:
 def _shown(module: str, display: str, row: dict[str, Any]) -> str:
     value = row.get(display)
     return str(value) if value else f"({module} {row['id']})"
+
+
+def side_by_side(
+    crm: CrmOrg,
+    books: BooksOrg,
+    *,
+    crm_module: str,
+    crm_id: str,
+    kind: str,
+    books_id: str,
+    pairs: list[list[str]],
+) -> list[dict[str, Any]] | None:
+    """A CRM record and the Books record it synced to, field by field through the field map, as
+    they are now; None when either is gone."""
+    record = crm.records.get(crm_module, {}).get(crm_id)
+    target = books.items.get(books_id) if kind == "items" else books.contacts.get(books_id)
+    if record is None or target is None:
+        return None
+    detail = books.show_item(target) if kind == "items" else books.show_contact(target)  # type: ignore[arg-type]
+    rows = []
+    for books_field, crm_field in pairs:
+        crm_value = record.get(crm_field)
+        definition = MODULES[crm_module].by_name.get(crm_field)
+        if definition is not None and definition.lookup and isinstance(crm_value, str):
+            linked = crm.records[definition.lookup].get(crm_value)
+            crm_value = crm.display_name(definition.lookup, linked) if linked else crm_value
+        books_value = _books_value(detail, books_field)
+        same = str(crm_value or "").strip() == str(books_value or "").strip()
+        rows.append(
+            {
+                "books": books_field,
+                "books_value": books_value,
+                "crm": crm_field,
+                "crm_value": crm_value,
+                "same": same,
+            }
+        )
+    return rows
+
+
+def _books_value(detail: dict[str, Any], path: str) -> Any:
+    """``billing_address.city`` and ``primary_contact.email`` name values inside a Books contact."""
+    head, _, rest = path.partition(".")
+    if head == "primary_contact":
+        people = detail.get("contact_persons") or []
+        return next((p.get(rest) for p in people if p.get("is_primary_contact")), None)
+    value = detail.get(head)
+    return value.get(rest) if rest and isinstance(value, dict) else value

@@ -33,6 +33,7 @@ routes = [
     Route(_CRM_INTEGRATION + "/modules/{module}", integration.configure, methods=["GET"]),
     Route(_CRM_INTEGRATION + "/modules/{module}", integration.save, methods=["POST"]),
     Route(_CRM_INTEGRATION + "/runs/{run_id}", integration.run_page, methods=["GET"]),
+    Route(_CRM_INTEGRATION + "/modules/{module}/compare", integration.compare, methods=["GET"]),
     Route(PREFIX + "/requests", ops.request_log, methods=["GET"]),
     Route(PREFIX + "/requests/rows", ops.request_rows, methods=["GET"]),
     Route(PREFIX + "/requests/{seq:int}", ops.request_detail, methods=["GET"]),

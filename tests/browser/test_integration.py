@@ -78,7 +78,11 @@ def test_the_seed_flow_for_each_module(page: Any, served: RunningSimulator, modu
     linked = {getattr(r, link) for r in (books.items if module == "items" else books.contacts).values()}
     assert set(tenant.crm.records[crm_module]) <= linked  # every CRM record now has its Books twin
 
-    records.first.locator("td").nth(3).get_by_role("link").click()  # what it became in Books
+    records.first.get_by_role("link", name="compare").click()  # the pair, field by field
+    name_row = page.locator("#compare tr").nth(1)  # the name comes first in every field map
+    expect(name_row).to_contain_text("same")
+    page.go_back()
+    records.first.locator("td").nth(3).get_by_role("link").first.click()  # what it became in Books
     expect(page.locator("#crm-links")).to_contain_text(link)
 
 
