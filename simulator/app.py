@@ -16,6 +16,7 @@ from simulator import scope
 from simulator.accounts.urls import routes as accounts_routes
 from simulator.books import errors as books_errors
 from simulator.books.urls import routes as books_routes
+from simulator.console.urls import routes as console_routes
 from simulator.control.errors import ControlError
 from simulator.control.urls import routes as control_routes
 from simulator.crm import errors as crm_errors
@@ -37,6 +38,7 @@ def create_app(simulator: Simulator | None = None) -> Starlette:
             *crm_routes,
             *scope.books_routes,
             *books_routes,
+            *console_routes,
             Mount("/__zohosim", routes=control_routes),
         ],
         middleware=[

@@ -274,6 +274,7 @@ def _banner(sim: Simulator, tenant: Tenant, *, base_url: str, seeded_in: float, 
             f"  tenant {tenant.tenant_id}: {sizes.accounts} accounts, {sizes.contacts} contacts, "
             f"{sizes.vendors} vendors, {sizes.products} products, {origin}",
             f"  base URL       {base_url}   (accounts /oauth/v2, CRM /crm/v8, Books /books/v3)",
+            f"  console        {base_url}/   (open it in a browser)",
             f"  client id      {creds['client_id']}",
             f"  client secret  {creds['client_secret']}",
             f"  refresh token  {creds['refresh_token']}",

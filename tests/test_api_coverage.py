@@ -191,7 +191,8 @@ def measure(probe: Probe, operation: Operation) -> Row:
         body = None
     code = body.get("code") if isinstance(body, dict) else None
     module_less = operation.service == "crm" and code == "INVALID_MODULE" and "{module" not in operation.path
-    no_route = isinstance(body, dict) and body.get("error") == "not_found"  # outside both services
+    # outside both services: no route at all, or the simulator's own front door (CRM's "GET /")
+    no_route = isinstance(body, dict) and (body.get("error") == "not_found" or body.get("name") == "zohosim")
     served = code not in NOT_OFFERED[operation.service] and not module_less and not no_route
     reason = OUT_OF_SCOPE.get((operation.service, operation.method, operation.path))
     if reason is not None:
