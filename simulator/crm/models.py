@@ -34,10 +34,10 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
-from simulator.crm.orders import FieldOrder, Selection
 from simulator.crm.tags import Tag
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
+from simulator.orders import FieldOrder, Selection
 
 if TYPE_CHECKING:
     from simulator.crm.mass_update import MassUpdateJob
