@@ -294,6 +294,7 @@ async def import_tenant(request: Request) -> Response:
         tenant.import_state(document, clock=_sim(request).clock)
     except InvalidState as exc:
         raise BadRequest(f"{exc}: pass what GET /__zohosim/tenants/{{id}}/export returned") from exc
+    _sim(request).freeze()
     return json_response({"imported": tenant.tenant_id})
 
 
