@@ -167,7 +167,10 @@ class Simulator:
         tenant_id: str | None = None,
         redirect_uri: str | None = None,
         books_edition: str = DEFAULT_EDITION,
+        orgs: tuple[CrmOrg, BooksOrg] | None = None,
     ) -> Tenant:
+        """A new tenant, seeded here, or with ``orgs`` already seeded (by ``seed_org_pair`` with the
+        same seed and sizes, e.g. in a worker thread, so that the event loop goes on serving)."""
         tenant_id = tenant_id or self._free_tenant_id()
         if not TENANT_ID.fullmatch(tenant_id):
             raise ValueError(f"tenant id {tenant_id!r} is not {TENANT_ID_RULE}")
@@ -177,7 +180,9 @@ class Simulator:
         sizes = sizes or Sizes()
         if books_edition not in EDITIONS:
             raise ValueError(f"unknown Books edition {books_edition!r}; one of: {', '.join(EDITIONS)}")
-        crm, books = seed_org_pair(seed=seed, sizes=sizes, clock=self.clock, books_edition=books_edition)
+        crm, books = orgs or seed_org_pair(
+            seed=seed, sizes=sizes, clock=self.clock, books_edition=books_edition
+        )
         client = self.accounts.register_client(tenant_id=tenant_id, redirect_uri=redirect_uri)
         refresh = self.accounts.issue_refresh_token(client, scopes=scopes.DEFAULT)
         tenant = Tenant(tenant_id, seed, sizes, crm, books, client, refresh)
