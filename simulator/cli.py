@@ -184,6 +184,8 @@ def _serve(args: argparse.Namespace) -> int:
         else sim.create_tenant(sizes=sizes, books_edition=args.books_edition)
     )
     persist(sim)
+    sim.freeze_seeded = True  # from here on, every seeding (control plane) freezes what it made
+    sim.freeze(collect=True)
     seeded_in = time.perf_counter() - began
     try:
         sock = listen(args.host, args.port)

@@ -6,6 +6,7 @@ collide by name. A token belongs to one tenant and can reach no other.
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 import sqlite3
@@ -172,6 +173,8 @@ class Simulator:
     _stored_snapshots: dict[str, dict[str, Any]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
+    #: Freeze seeded objects out of the garbage collector (``zohosim serve`` sets it; see ``freeze``).
+    freeze_seeded: bool = False
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(clock=self.clock, rng=random.Random(f"accounts:{self.seed}"))
@@ -188,7 +191,10 @@ class Simulator:
         tenant_id: str | None = None,
         redirect_uri: str | None = None,
         books_edition: str = DEFAULT_EDITION,
+        orgs: tuple[CrmOrg, BooksOrg] | None = None,
     ) -> Tenant:
+        """A new tenant, seeded here, or with ``orgs`` already seeded (by ``seed_org_pair`` with the
+        same seed and sizes, e.g. in a worker thread, so that the event loop goes on serving)."""
         tenant_id = tenant_id or self._free_tenant_id()
         if not TENANT_ID.fullmatch(tenant_id):
             raise ValueError(f"tenant id {tenant_id!r} is not {TENANT_ID_RULE}")
@@ -198,11 +204,14 @@ class Simulator:
         sizes = sizes or Sizes()
         if books_edition not in EDITIONS:
             raise ValueError(f"unknown Books edition {books_edition!r}; one of: {', '.join(EDITIONS)}")
-        crm, books = seed_org_pair(seed=seed, sizes=sizes, clock=self.clock, books_edition=books_edition)
+        crm, books = orgs or seed_org_pair(
+            seed=seed, sizes=sizes, clock=self.clock, books_edition=books_edition
+        )
         client = self.accounts.register_client(tenant_id=tenant_id, redirect_uri=redirect_uri)
         refresh = self.accounts.issue_refresh_token(client, scopes=scopes.DEFAULT)
         tenant = Tenant(tenant_id, seed, sizes, crm, books, client, refresh)
         self.tenants[tenant_id] = tenant
+        self.freeze()
         return tenant
 
     def _free_tenant_id(self) -> str:
@@ -239,7 +248,22 @@ class Simulator:
         tenant.snapshots.clear()
         tenant.bulk_reads = BulkReads()
         tenant.integration = CrmIntegration()
+        self.freeze()
         return tenant
+
+    def freeze(self, *, collect: bool = False) -> None:
+        """With ``freeze_seeded``, move every object alive now out of the GC's reach (``gc.freeze``).
+
+        A full collection walks every object the GC tracks: on an org of 1M records it stalls the
+        event loop for over a second. Frozen objects are never walked again; refcounting still
+        frees them when a reset or import drops them (records hold no cycles). ``collect`` first
+        frees what is already garbage, so that it is not frozen for good (start-up only: it is a
+        full collection)."""
+        if not self.freeze_seeded:
+            return
+        if collect:
+            gc.collect()
+        gc.freeze()
 
     def tenant_of(self, *, authorization: str | None, client_id: str | None = None) -> Tenant | None:
         """Whose request this is, for the log, faults and limits; expired tokens still tell."""

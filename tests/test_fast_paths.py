@@ -208,7 +208,7 @@ def test_books_contact_lists_filter_as_before(criteria: dict[str, str]) -> None:
     ]
     found = [c for c in everyone if all(match(c) for match in matchers)]
     found.sort(
-        key=queries._contact_sort_key(criteria.get("sort_column") or "contact_name"),
+        key=queries.contact_sort_key(criteria.get("sort_column") or "contact_name"),
         reverse=criteria.get("sort_order") == "D",
     )
     start = (int(criteria.get("page", 1)) - 1) * int(criteria.get("per_page", 200))

@@ -25,6 +25,7 @@ def add_address(org: BooksOrg, contact_id: str, body: Any) -> dict[str, str]:
     address = empty_address(org.new_id()) | parse(body, ADDRESS_FIELDS)
     contact.addresses.append(address)
     contact.last_modified_time = org.clock.now()
+    org.reindex(contact)
     return dict(address)
 
 
@@ -36,6 +37,7 @@ def update_address(org: BooksOrg, contact_id: str, address_id: str, body: Any) -
     if any(address[key] != value for key, value in values.items()):
         address.update(values)
         contact.last_modified_time = org.clock.now()
+        org.reindex(contact)
     return dict(address)
 
 
@@ -44,6 +46,7 @@ def delete_address(org: BooksOrg, contact_id: str, address_id: str) -> None:
     address = _additional(contact, address_id)
     contact.addresses = [a for a in contact.addresses if a is not address]
     contact.last_modified_time = org.clock.now()
+    org.reindex(contact)
 
 
 def _additional(contact: Contact, address_id: str) -> dict[str, str]:

@@ -60,14 +60,14 @@ def check_unique(
     others: Iterable[HasCustomFields],
 ) -> None:
     """Refuse a value of a unique field that another record of the entity already has."""
-    unique = [d for d in definitions if d.is_unique]
-    if not unique:
+    unique = {d.customfield_id: d for d in definitions if d.is_unique}
+    checked = [(unique[e["customfield_id"]], e["value"]) for e in values if e["customfield_id"] in unique]
+    if not checked:  # the usual write sets no unique field: no need to read the whole entity
         return
     others = list(others)
-    for entry in values:
-        definition = next((d for d in unique if d.customfield_id == entry["customfield_id"]), None)
-        if definition is not None and any(value_of(o, definition) == entry["value"] for o in others):
-            raise DuplicateUniqueValue(label=definition.label, value=entry["value"])
+    for definition, value in checked:
+        if any(value_of(o, definition) == value for o in others):
+            raise DuplicateUniqueValue(label=definition.label, value=value)
 
 
 def unique_field(definitions: Sequence[CustomField], api_name: str | None) -> CustomField:

@@ -8,7 +8,7 @@ API limits and their headers are the gate's business (``simulator.limits``), not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timezone
 from typing import Any
@@ -39,6 +39,7 @@ from simulator.clock import Clock
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
+from simulator.orders import KeptOrder
 
 _TIMES = ("created_time", "last_modified_time")
 
@@ -66,6 +67,9 @@ class BooksOrg:
         self.items: dict[str, Item] = {}
         #: Called with every record change (``simulator.events``): webhooks listen here.
         self.observers: list[Observer] = []
+        #: The sort orders lists have asked for, by (entity, sort column): built on first use, then
+        #: kept by ``reindex`` after every write, so that a list page costs a page.
+        self._orders: dict[tuple[str, str], KeptOrder] = {}
 
     @property
     def time_zone(self) -> timezone:
@@ -98,6 +102,7 @@ class BooksOrg:
     def add_contact(self, contact: Contact) -> Contact:
         """Store a fully built contact as is (seeding, snapshots); the API goes through create_contact."""
         self.contacts[contact.contact_id] = contact
+        self.reindex(contact)
         self._changed("contact", "create", contact.contact_id, contact)
         return contact
 
@@ -109,7 +114,11 @@ class BooksOrg:
 
     def list_contacts(self, criteria: Mapping[str, str]) -> Page:
         return queries.contact_page(
-            self.contacts.values(), criteria, time_zone=self.time_zone, edition=self.edition
+            self.contacts.values(),
+            criteria,
+            time_zone=self.time_zone,
+            edition=self.edition,
+            ordered=lambda column, descending: self._in_order("contact", column, descending),
         )
 
     def create_contact(self, body: Any) -> Contact:
@@ -168,8 +177,10 @@ class BooksOrg:
         return contact
 
     def delete_contact(self, contact_id: str) -> None:
-        self._changed("contact", "delete", contact_id, self.get_contact(contact_id))
+        contact = self.get_contact(contact_id)
+        self._changed("contact", "delete", contact_id, contact)
         del self.contacts[contact_id]
+        self.reindex(contact)
 
     def set_contact_status(self, contact_id: str, *, active: bool) -> Contact:
         contact = self.get_contact(contact_id)
@@ -234,10 +245,29 @@ class BooksOrg:
     def _touch_if_changed(self, record: Contact | Item, before: dict[str, Any]) -> None:
         if asdict(record) != before:
             record.last_modified_time = self.clock.now()
+            self.reindex(record)
             if isinstance(record, Item):
                 self._changed("item", "edit", record.item_id, record)
             else:
                 self._changed("contact", "edit", record.contact_id, record)
+
+    def reindex(self, record: Contact | Item) -> None:
+        """File a record written (created, changed or deleted) again in the kept sort orders."""
+        if isinstance(record, Item):
+            entity, record_id, now = "item", record.item_id, self.items.get(record.item_id)
+        else:
+            entity, record_id, now = "contact", record.contact_id, self.contacts.get(record.contact_id)
+        for (kind, _), order in self._orders.items():
+            if kind == entity:
+                order.update(record_id, now)
+
+    def _in_order(self, entity: str, column: str, descending: bool) -> Iterator[Any]:
+        order = self._orders.get((entity, column))
+        table: Mapping[str, Any] = self.items if entity == "item" else self.contacts
+        if order is None:
+            key = queries.item_sort_key if entity == "item" else queries.contact_sort_key
+            order = self._orders[(entity, column)] = KeptOrder(key(column), table)
+        return (table[record_id] for record_id in order.ids(descending=descending))
 
     def _changed(
         self, entity: str, operation: Operation, record_id: str, record: object, parent: Contact | None = None
@@ -312,6 +342,7 @@ class BooksOrg:
             contact.contact_persons, person.contact_person_id if person.is_primary_contact else None
         )
         contact.last_modified_time = self.clock.now()
+        self.reindex(contact)
         self._changed("contact_person", "create", person.contact_person_id, person, contact)
         return contact, person
 
@@ -342,6 +373,7 @@ class BooksOrg:
         contact.contact_persons = [p for p in contact.contact_persons if p is not person]
         _settle_primary(contact.contact_persons, None)
         contact.last_modified_time = self.clock.now()
+        self.reindex(contact)
         self._changed("contact_person", "delete", person.contact_person_id, person, contact)
         return contact
 
@@ -356,6 +388,7 @@ class BooksOrg:
 
     def add_item(self, item: Item) -> Item:
         self.items[item.item_id] = item
+        self.reindex(item)
         self._changed("item", "create", item.item_id, item)
         return item
 
@@ -367,7 +400,11 @@ class BooksOrg:
 
     def list_items(self, criteria: Mapping[str, str]) -> Page:
         return queries.item_page(
-            self.items.values(), criteria, time_zone=self.time_zone, edition=self.edition
+            self.items.values(),
+            criteria,
+            time_zone=self.time_zone,
+            edition=self.edition,
+            ordered=lambda column, descending: self._in_order("item", column, descending),
         )
 
     def create_item(self, body: Any) -> Item:
@@ -403,8 +440,10 @@ class BooksOrg:
         return item
 
     def delete_item(self, item_id: str) -> None:
-        self._changed("item", "delete", item_id, self.get_item(item_id))
+        item = self.get_item(item_id)
+        self._changed("item", "delete", item_id, item)
         del self.items[item_id]
+        self.reindex(item)
 
     def set_item_status(self, item_id: str, *, active: bool) -> Item:
         item = self.get_item(item_id)

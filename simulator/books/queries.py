@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import timezone
 from typing import Any
 
@@ -25,7 +25,10 @@ from simulator.books.records import (
     edition_values,
     person_json,
 )
+from simulator.orders import Selection
 
+#: Records in a sort column's order, ``(column, descending)``: what a list reads its page from.
+Ordered = Callable[[str, bool], Iterable[Any]]
 MAX_PER_PAGE = 200
 _COUNT = re.compile(r"[0-9]{1,9}")
 CONTACT_FILTERS = (
@@ -64,19 +67,24 @@ def _paging(criteria: Mapping[str, str]) -> tuple[int, int]:
     return int(page), min(int(per_page), MAX_PER_PAGE)  # more than 200 is UNVERIFIED: capped
 
 
-def _matching(records: Iterable[Any], matchers: list[Callable[[Any], bool]]) -> list[Any]:
-    """The records every matcher accepts. One matcher (the usual status filter) runs through
+def _matching(records: Iterable[Any], matchers: list[Callable[[Any], bool]]) -> Iterator[Any]:
+    """The records every matcher accepts, lazily. One matcher (the usual status filter) runs through
     ``filter`` without a generator per record: a sixth of the time on a page of 500 contacts."""
     if not matchers:
-        return list(records)
+        return iter(records)
     if len(matchers) == 1:
-        return list(filter(matchers[0], records))
-    return [record for record in records if all(match(record) for match in matchers)]
+        return filter(matchers[0], records)
+    return (record for record in records if all(match(record) for match in matchers))
 
 
-def _paginate(rows: list[Any], page: int, per_page: int) -> tuple[list[Any], bool]:
-    start = (page - 1) * per_page
-    return rows[start : start + per_page], len(rows) > start + per_page
+def _paginate(rows: Iterable[Any], page: int, per_page: int) -> tuple[list[Any], bool]:
+    """The page's rows, read only as far as one row past the page (to tell whether more follow)."""
+    return Selection(lambda: iter(rows)).page((page - 1) * per_page, per_page)
+
+
+def from_scratch(records: Collection[Any], sort_key: Callable[[str], Callable[[Any], Any]]) -> Ordered:
+    """Records in a column's order, sorted whole for every call (the org keeps ``KeptOrder``s instead)."""
+    return lambda column, descending: sorted(records, key=sort_key(column), reverse=descending)
 
 
 def _sort_order(criteria: Mapping[str, str], default: str) -> str:
@@ -149,7 +157,7 @@ _ITEM_TEXT_FILTERS: dict[str, Callable[[Item], Iterable[str]]] = {
 }
 
 
-def _contact_sort_key(column: str) -> Callable[[Contact], Any]:
+def contact_sort_key(column: str) -> Callable[[Contact], Any]:
     if column in ("first_name", "last_name", "email"):
         person = _person_value(column)
         return lambda c: ("".join(person(c)).lower(), int(c.contact_id))
@@ -160,7 +168,7 @@ def _contact_sort_key(column: str) -> Callable[[Contact], Any]:
     return lambda c: (c.contact_name.lower(), int(c.contact_id))
 
 
-def _item_sort_key(column: str) -> Callable[[Item], Any]:
+def item_sort_key(column: str) -> Callable[[Item], Any]:
     if column == "rate":
         return lambda i: (float(i.rate), int(i.item_id))
     if column == "tax_name":
@@ -169,9 +177,17 @@ def _item_sort_key(column: str) -> Callable[[Item], Any]:
 
 
 def contact_page(
-    contacts: Iterable[Contact], criteria: Mapping[str, str], *, time_zone: timezone, edition: Edition = US
+    contacts: Collection[Contact],
+    criteria: Mapping[str, str],
+    *,
+    time_zone: timezone,
+    edition: Edition = US,
+    ordered: Ordered | None = None,
 ) -> Page:
-    """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page."""
+    """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page.
+
+    The page is read from ``ordered`` (the org's kept orders), filtered lazily: a list whose
+    filters match most contacts costs its page, not the org."""
     page, per_page = _paging(criteria)
     applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
     if applied_filter not in CONTACT_FILTERS:
@@ -183,10 +199,9 @@ def contact_page(
     contact_type = criteria.get("contact_type")
     if contact_type and contact_type not in CONTACT_TYPES:
         raise InvalidValue("contact_type")
-    everyone = list(contacts)
-    matchers = [_status_filter(applied_filter, everyone), *_contact_matchers(criteria)]
-    found = _matching(everyone, matchers)
-    found.sort(key=_contact_sort_key(sort_column), reverse=sort_order == "D")
+    matchers = [_status_filter(applied_filter, contacts), *_contact_matchers(criteria)]
+    in_order = ordered or from_scratch(contacts, contact_sort_key)
+    found = _matching(in_order(sort_column, sort_order == "D"), matchers)
     rows, more = _paginate(found, page, per_page)
     return Page(
         rows=[c.to_row(time_zone) for c in rows],
@@ -213,7 +228,7 @@ def _contact_matchers(criteria: Mapping[str, str]) -> list[Callable[[Contact], b
     return matchers
 
 
-def _status_filter(applied_filter: str, contacts: list[Contact]) -> Callable[[Contact], bool]:
+def _status_filter(applied_filter: str, contacts: Iterable[Contact]) -> Callable[[Contact], bool]:
     if applied_filter == "Status.Duplicate":
         shared = Counter((c.contact_type, c.contact_name.lower()) for c in contacts)
         return lambda c: shared[(c.contact_type, c.contact_name.lower())] > 1
@@ -230,7 +245,12 @@ def _status_filter(applied_filter: str, contacts: list[Contact]) -> Callable[[Co
 
 
 def item_page(
-    items: Iterable[Item], criteria: Mapping[str, str], *, time_zone: timezone, edition: Edition = US
+    items: Collection[Item],
+    criteria: Mapping[str, str],
+    *,
+    time_zone: timezone,
+    edition: Edition = US,
+    ordered: Ordered | None = None,
 ) -> Page:
     """``GET /items``: name/description filters, rate bounds, tax fields, ``filter_by``, ``search_text``,
     sort, page."""
@@ -253,8 +273,8 @@ def item_page(
     if criteria.get("search_text"):
         text = criteria["search_text"].lower()
         matchers.append(lambda i: text in i.name.lower() or text in i.description.lower())
-    found = _matching(items, matchers)
-    found.sort(key=_item_sort_key(sort_column), reverse=sort_order == "D")
+    in_order = ordered or from_scratch(items, item_sort_key)
+    found = _matching(in_order(sort_column, sort_order == "D"), matchers)
     rows, more = _paginate(found, page, per_page)
     return Page(
         rows=[i.to_api(time_zone, edition) for i in rows],

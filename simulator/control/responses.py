@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from functools import partial
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,7 +21,15 @@ from simulator.http import BodyError, json_response, read_json
 from simulator.integration.runner import start_due_runs
 from simulator.limits import InvalidLimits, configure
 from simulator.requestlog import entries_json
-from simulator.tenants import TENANT_ID, TENANT_ID_RULE, InvalidState, Simulator, Sizes, Tenant
+from simulator.tenants import (
+    TENANT_ID,
+    TENANT_ID_RULE,
+    InvalidState,
+    Simulator,
+    Sizes,
+    Tenant,
+    seed_org_pair,
+)
 
 _SIZE_FIELDS = {f.name: f.type for f in fields(Sizes)}
 
@@ -46,12 +56,20 @@ async def create_tenant(request: Request) -> Response:
         isinstance(redirect_uri, str) and redirect_uri.startswith(("http://", "https://"))
     ):
         raise BadRequest("'redirect_uri' must be an http(s) URL: the one your OAuth client registers")
+    seed, sizes, edition = _int(body, "seed", optional=True), _sizes(body), _books_edition(body)
+    # Seeding a big tenant takes seconds: a worker thread does it, so other tenants are served meanwhile.
+    seed = sim.seed if seed is None else seed
+    seeding = partial(seed_org_pair, seed=seed, sizes=sizes, clock=sim.clock, books_edition=edition)
+    orgs = await anyio.to_thread.run_sync(seeding)
+    if tenant_id is not None and tenant_id in sim.tenants:  # created by another request meanwhile
+        raise TenantExists(tenant_id)
     tenant = sim.create_tenant(
-        seed=_int(body, "seed", optional=True),
-        sizes=_sizes(body),
+        seed=seed,
+        sizes=sizes,
         tenant_id=tenant_id,
         redirect_uri=redirect_uri,
-        books_edition=_books_edition(body),
+        books_edition=edition,
+        orgs=orgs,
     )
     return json_response(tenant.credentials(), status_code=201)
 
@@ -307,6 +325,7 @@ async def import_tenant(request: Request) -> Response:
         tenant.import_state(document, clock=_sim(request).clock)
     except InvalidState as exc:
         raise BadRequest(f"{exc}: pass what GET /__zohosim/tenants/{{id}}/export returned") from exc
+    _sim(request).freeze()
     return json_response({"imported": tenant.tenant_id})
 
 

@@ -34,11 +34,11 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
-from simulator.crm.orders import FieldOrder, Selection
 from simulator.crm.tags import Tag
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
+from simulator.orders import FieldOrder, Selection
 
 if TYPE_CHECKING:
     from simulator.crm.mass_update import MassUpdateJob

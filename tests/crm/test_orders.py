@@ -14,8 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from simulator.clock import Clock
 from simulator.crm.models import CrmOrg, Search
-from simulator.crm.orders import Selection
 from simulator.crm.seed import seed_crm
+from simulator.orders import Selection
 
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 FIELDS = ("id", "Created_Time", "Modified_Time", "Phone")  # Phone: a view may sort by any field

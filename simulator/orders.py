@@ -9,12 +9,14 @@ whole module for every page made paging through a module quadratic. Instead:
   creation), and ``reversed()`` walks it backwards for free;
 - ``FieldOrder`` keeps a module's records sorted by one field (``Created_Time``, ``Modified_Time``,
   or a view's sort field), ties by id, updated as records are written; it is built the first time
-  a list asks for that order.
+  a list asks for that order;
+- ``KeptOrder`` keeps records (Books' contacts and items) sorted by a key computed from the whole
+  record. Those records change in place, so it remembers the key each one was filed under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
@@ -97,3 +99,34 @@ class FieldOrder:
         """The ids of records whose value is after ``value``, in value order."""
         start = self._present.bisect_right((self._key(value), float("inf")))
         return [record_id for _, record_id in self._present.islice(start)]
+
+
+class KeptOrder:
+    """Records sorted by ``key(record)`` (a key unique to each record: ties broken inside it).
+
+    A record changed in place is moved by ``update``: the order remembers the key it filed each
+    record under, so no caller needs to announce a change before making it."""
+
+    def __init__(self, key: Callable[[Any], Any], records: Mapping[str, Any]) -> None:
+        self._key = key
+        self._filed: dict[str, Any] = {}
+        self._sorted: SortedList = SortedList()
+        for record_id, record in records.items():
+            self.update(record_id, record)
+
+    def update(self, record_id: str, record: Any | None) -> None:
+        """File the record under its current key; ``None`` takes a deleted record out."""
+        old = self._filed.get(record_id)
+        key = None if record is None else self._key(record)
+        if old is not None and key == old:
+            return
+        if old is not None:
+            self._sorted.discard((old, record_id))
+            del self._filed[record_id]
+        if record is not None:
+            self._filed[record_id] = key
+            self._sorted.add((key, record_id))
+
+    def ids(self, *, descending: bool) -> Iterator[str]:
+        entries = reversed(self._sorted) if descending else iter(self._sorted)
+        return (record_id for _, record_id in entries)
