@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.adapters import adapter_for
+from conformance.daemon import DaemonAdapter
 from conformance.profiles import PROFILES, get_profile
 from conformance.report import failure_report, junit_xml, replay_commands, save_failure, summary_text
 from conformance.runner import GROUPS
@@ -42,6 +43,11 @@ def add_parser(commands: Any) -> None:
     )
     who.add_argument(
         "--syncer-python", metavar="MODULE:FACTORY", help="a factory of objects with run(endpoints)"
+    )
+    who.add_argument(
+        "--syncer-daemon",
+        metavar="CMD",
+        help="a long-running syncer, started once per world, woken by notifications (docs/daemon-route.md)",
     )
     conform.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="default: quick")
     conform.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
@@ -80,7 +86,10 @@ def _pick(raw: str | None, known: Any, what: str) -> list[str]:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
+        if args.syncer_daemon:
+            adapter: Any = DaemonAdapter(args.syncer_daemon, timeout=args.timeout)
+        else:
+            adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
         profile = get_profile(args.profile, seed=args.seed)
         groups = _pick(args.groups, GROUPS, "groups")
         kinds = _pick(args.kinds, KINDS, "module syncs")
@@ -132,7 +141,7 @@ def _progress(result: Any, ignored: list[str]) -> None:
 
 
 def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
-    syncer = args.syncer_cmd or args.syncer_python
+    syncer = args.syncer_cmd or args.syncer_python or args.syncer_daemon
     saved = save_failure(
         result.failure, args.out / "failures", kind=result.kind, syncer=syncer, ignore=ignored
     )
