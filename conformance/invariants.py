@@ -72,6 +72,8 @@ INVARIANTS: dict[str, str] = {
     "FAULT-TOLERANT": "with transient faults injected, the final state equals the fault-free final state "
     "(ids and timestamps aside), with no duplicates and nothing lost",
     "RESUMABLE": "a run killed part-way, then run again, ends in the same state as one uninterrupted run",
+    "EVENTUAL": "after notifications are dropped, duplicated or reordered, a long-running syncer converges "
+    "within its poll interval of virtual time to the state it reaches when every notification arrives",
 }
 RUN_FAILED = "RUN-FAILED"
 MAX_RECORDS = 6  # records shown per violation
