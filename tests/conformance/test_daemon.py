@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cli import load_replay
 from conformance.daemon import DaemonAdapter
-from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.mutants.daemon import DAEMON_MUTANTS, command
 from conformance.profiles import Profile
+from conformance.scenarios import Scenario
 from conformance.session import Harness, open_harness
-from conformance.suite import run_suite
+from conformance.suite import replay, run_suite
 from simulator.tenants import Simulator, Sizes
 from simulator.testing import in_process, in_process_client
 
@@ -67,40 +68,64 @@ def test_a_paused_tenant_keeps_its_deliveries_until_resumed(sim: Simulator) -> N
     assert sent["drained"] and sent["counters"]["t1"]["attempts"] == 1  # refused: nobody listens on 9
 
 
+#: Scenarios the search found killing the daemon mutants (``zohosim conform --profile quick``),
+#: replayed here so that each kill costs one scenario, not a search.
+SCENARIOS = Path(__file__).parent / "daemon_scenarios"
+KILLERS = {
+    "never_polls": "vendors-both_ways-overwrite.json",
+    "trusts_payload_order": "vendors-both_ways-overwrite.json",
+    "replays_duplicates": "vendors-clone.json",
+}
+
+
+def use(harness: Harness, cmd: str) -> DaemonAdapter:
+    """Swap the harness's daemon for ``cmd`` (stopping the previous one's processes)."""
+    if isinstance(harness.adapter, DaemonAdapter):
+        harness.adapter.close()
+    adapter = DaemonAdapter(cmd, timeout=180)
+    adapter.attach(harness.sim)
+    harness.adapter = adapter
+    return adapter
+
+
+def scenario(name: str) -> Scenario:
+    return load_replay(str(SCENARIOS / name))[2]
+
+
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     with open_harness(DaemonAdapter(EXAMPLE_CMD, timeout=180)) as opened:
         yield opened
 
 
-def test_the_example_passes_the_daemon_route(harness: Harness) -> None:
-    """Narrow and cheap: vendors only, one scenario per group."""
-    groups = ("lifecycle", "resume", "eventual")
-    profile = Profile("daemon-example", dict.fromkeys(groups, 1), seed=5, shrink_seconds=0.5)
-    harness.adapter = DaemonAdapter(EXAMPLE_CMD, timeout=180)
-    exercised: set[str] = set()
-    for group in groups:
+def test_every_daemon_mutant_has_a_killing_scenario() -> None:
+    assert set(KILLERS) == set(DAEMON_MUTANTS)
+
+
+@pytest.mark.parametrize("name", sorted(set(KILLERS.values())))
+def test_the_example_passes_the_killing_scenarios(harness: Harness, name: str) -> None:
+    adapter = use(harness, EXAMPLE_CMD)
+    outcome = replay(harness, "eventual", scenario(name))
+    assert not outcome.failed(), [str(v) for v in outcome.failed()][:3]
+    assert "EVENTUAL" in outcome.report.exercised
+    assert len(adapter.quiescence_seconds) == 9  # three worlds, three steps each
+
+
+def test_the_example_passes_the_lifecycle_and_a_kill(harness: Harness) -> None:
+    """Narrow and cheap: vendors only, one drawn scenario per group."""
+    profile = Profile("daemon-example", {"lifecycle": 1, "resume": 1}, seed=5, shrink_seconds=0.5)
+    use(harness, EXAMPLE_CMD)
+    for group in ("lifecycle", "resume"):
         result = run_suite(harness, group, "vendors", profile)
         assert result.error is None, f"{group}: {result.error!r}"
         assert result.failure is None, [str(v) for v in result.failure.failed()][:3]
-        exercised |= set(result.exercised)
-    assert {"IDEMPOTENT", "INCREMENTAL", "EVENTUAL"} <= exercised
-    assert harness.adapter.quiescence_seconds  # measured for every step
 
 
 @pytest.mark.parametrize("name", sorted(DAEMON_MUTANTS))
 def test_the_suite_kills_the_daemon_mutant(harness: Harness, name: str) -> None:
-    expected = DAEMON_MUTANTS[name]
-    others = [i for i in (*INVARIANTS, RUN_FAILED) if i != expected]
-    profile = Profile(f"daemon-mutant-{name}", {"eventual": 3}, seed=11, shrink_seconds=0.5)
-    harness.adapter = DaemonAdapter(command(name), timeout=180)
-    try:
-        result = run_suite(harness, "eventual", "vendors", profile, ignore=others)
-    finally:
-        harness.adapter.close()
-    assert result.error is None, repr(result.error)
-    assert result.failure is not None, f"{name} survived {result.examples} scenarios"
-    assert expected in {v.invariant for v in result.failure.failed()}
+    use(harness, command(name))
+    outcome = replay(harness, "eventual", scenario(KILLERS[name]))
+    assert DAEMON_MUTANTS[name] in {v.invariant for v in outcome.failed()}
 
 
 def test_a_daemon_that_never_listens_fails_its_run_with_a_clear_error(tmp_path: Path) -> None:
