@@ -14,7 +14,8 @@ Once the receiver accepts connections, the harness registers a CRM channel (ever
 Books webhooks (every entity) to it, unless the daemon registered its own first. Each "run" of
 the harness is then: let the world's deliveries go (they are held while the harness edits the
 world, so the daemon never sees half an edit), and wait for **quiescence**: every delivery due
-has been answered (a flush), and either an idle report newer than anything logged for the tenant,
+has been answered (a flush), and either an idle report newer than anything logged for the tenant
+and made with the virtual clock where it is now (a clock moved since may have made a poll due),
 or no logged request for ``settle_polls`` polls in a row. The invariants are then checked as after
 a run. A kill (RESUMABLE) kills the daemon's process group; the next run starts it again.
 """
@@ -28,7 +29,7 @@ import subprocess
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -194,9 +195,8 @@ class DaemonAdapter:
             seq = _last_seq(sim, tenant_id, last)
             mark = sim.notifier.idle.get(tenant_id, {})
             quiet = quiet + 1 if drained and seq == last else 0
-            own = int(str(mark.get("marks", 0))) > daemon.marks_before
-            if drained and own and int(str(mark.get("seq", -1))) >= seq:
-                return  # an idle report after everything logged for the tenant
+            if drained and _idle_since(mark, seq=seq, marks_before=daemon.marks_before, now=sim.clock.now()):
+                return
             if quiet >= self.settle_polls:
                 return
             last = seq
@@ -219,9 +219,22 @@ class _NotQuiet(RuntimeError):
     """The daemon died, never served, or never went quiet."""
 
 
+def _idle_since(mark: dict[str, object], *, seq: int, marks_before: int, now: datetime) -> bool:
+    """The daemon's own idle report, made after everything logged for the tenant and with the
+    clock where it is now (a clock moved since may have made a poll due)."""
+    if int(str(mark.get("marks", 0))) <= marks_before or int(str(mark.get("seq", -1))) < seq:
+        return False
+    return datetime.fromisoformat(str(mark["time"])) >= now
+
+
 def _last_seq(sim: Simulator, tenant_id: str, since: int) -> int:
-    """The newest request-log position of the tenant (its API calls and deliveries to it)."""
-    entries = sim.request_log.filter(tenant_id=tenant_id, since_seq=max(since, 0))
+    """The newest request-log position of the tenant: its API calls and the deliveries to it (a
+    delivery a fault dropped never reached the daemon, so it does not count)."""
+    entries = [
+        entry
+        for entry in sim.request_log.filter(tenant_id=tenant_id, since_seq=max(since, 0))
+        if not (entry.direction == "outbound" and (entry.fault or "").startswith("drop:"))
+    ]
     return entries[-1].seq if entries else max(since, 0)
 
 

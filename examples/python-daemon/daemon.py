@@ -18,7 +18,7 @@ links and checkpoint in SQLite). What this file adds is the event loop around it
   records' current state anyway, so neither may cause one;
 - a pass runs when fresh deliveries came in, and at the latest ``ZOHOSIM_POLL_INTERVAL`` virtual
   seconds after the previous one: a lost notification is caught by the next poll;
-- when its inbox is empty after work, it reports idle.
+- when its inbox is empty after work, or once it has seen the clock move, it reports idle.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class Daemon:
         self.seen: set[str] = set()
         self.newest: dict[str, str] = {}
         self.next_poll: datetime | None = None  # None: a pass is due now (the first one)
+        self.last_seen: datetime | None = None  # the virtual time at the last look
 
     # ---- the receiver ------------------------------------------------------------------------
 
@@ -135,8 +136,9 @@ class Daemon:
         """One turn of the loop; True when it did anything."""
         fresh = [d for d in deliveries if self.fresh(d)]
         now = self.clock.now()
+        moved, self.last_seen = now != self.last_seen, now
         if not fresh and self.next_poll is not None and now < self.next_poll:
-            return bool(deliveries)
+            return bool(deliveries) or moved  # the clock moved: say idle at the new time
         self.sync_pass()
         self.next_poll = self.clock.now() + timedelta(seconds=self.poll_interval)
         return True
