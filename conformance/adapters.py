@@ -162,7 +162,8 @@ class KillSwitch:
 
         def append(**fields: Any) -> Any:
             entry = original(**fields)
-            if entry.tenant_id == self.tenant_id and self.count(entry.method, entry.path):
+            inbound = entry.tenant_id == self.tenant_id and entry.direction == "inbound"
+            if inbound and self.count(entry.method, entry.path):
                 _kill_group(pid)
             return entry
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.adapters import adapter_for
+from conformance.daemon import DaemonAdapter
 from conformance.profiles import PROFILES, get_profile
 from conformance.progress import Progress
 from conformance.published import config_schema_text, contract_text
@@ -65,6 +66,11 @@ def add_parser(commands: Any) -> None:
         "--config-schema",
         action="store_true",
         help="print the JSON Schema of the configuration a syncer gets in ZOHOSIM_CONFIG, and exit",
+    )
+    who.add_argument(
+        "--syncer-daemon",
+        metavar="CMD",
+        help="a long-running syncer, started once per world, woken by notifications (docs/daemon-route.md)",
     )
     conform.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="default: quick")
     conform.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
@@ -116,9 +122,14 @@ def run_command(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
+        if args.syncer_daemon:
+            adapter: Any = DaemonAdapter(args.syncer_daemon, timeout=args.timeout)
+        else:
+            adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
         profile = get_profile(args.profile, seed=args.seed)
-        groups = _pick(args.groups, GROUPS, "groups")
+        # EVENTUAL needs notifications to drop: only a daemon is woken by them
+        routed = GROUPS if args.syncer_daemon else {g: v for g, v in GROUPS.items() if g != "eventual"}
+        groups = _pick(args.groups, routed, "groups")
         kinds = _pick(args.kinds, KINDS, "module syncs")
     except (ValueError, ImportError, AttributeError) as error:
         print(f"zohosim conform: {error}", file=sys.stderr)
@@ -191,7 +202,7 @@ def _progress(result: Any, ignored: list[str]) -> None:
 
 
 def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
-    syncer = args.syncer_cmd or args.syncer_python
+    syncer = args.syncer_cmd or args.syncer_python or args.syncer_daemon
     saved = save_failure(
         result.failure, args.work_dir / "failures", kind=result.kind, syncer=syncer, ignore=ignored
     )

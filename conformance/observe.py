@@ -130,6 +130,9 @@ class RunOutcome:
     error: str = ""
     killed: bool = False
     seconds: float = 0.0
+    #: A long-running syncer that was already up before this step (the daemon route): when nothing
+    #: changed, making no call at all is its right answer, not a sign that it never ran.
+    standing: bool = False
 
 
 @dataclass

@@ -28,6 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--zohosim-syncer", metavar="MODULE:FACTORY", help="run the suites against this Python syncer"
     )
     group.addoption("--zohosim-syncer-cmd", metavar="CMD", help="run the suites against this command")
+    group.addoption(
+        "--zohosim-syncer-daemon", metavar="CMD", help="run the suites against this long-running syncer"
+    )
     group.addoption("--zohosim-profile", default="quick", help="quick (default), thorough or ci")
     group.addoption("--zohosim-scenario-seed", type=int, default=None, help="draw scenarios from this seed")
     group.addoption("--zohosim-replay", metavar="FILE", help="run one saved scenario (a failure file)")
@@ -45,7 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _enabled(config: pytest.Config) -> bool:
-    return bool(config.getoption("--zohosim-syncer") or config.getoption("--zohosim-syncer-cmd"))
+    options = ("--zohosim-syncer", "--zohosim-syncer-cmd", "--zohosim-syncer-daemon")
+    return any(config.getoption(option) for option in options)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,20 +87,25 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     from hypothesis.configuration import set_hypothesis_home_dir
 
     from conformance.adapters import adapter_for
+    from conformance.daemon import DaemonAdapter
     from conformance.profiles import get_profile
     from conformance.session import open_harness
 
     config = request.config
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
-    if not (python or cmd):
+    daemon = config.getoption("--zohosim-syncer-daemon")
+    if not (python or cmd or daemon):
         pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
-    adapter = adapter_for(
-        cmd=cmd, python=python, timeout=config.getoption("--zohosim-timeout"), search=(config.rootpath,)
+    timeout = config.getoption("--zohosim-timeout")
+    adapter = (
+        DaemonAdapter(daemon, timeout=timeout)
+        if daemon
+        else adapter_for(cmd=cmd, python=python, timeout=timeout, search=(config.rootpath,))
     )
     profile = get_profile(
         config.getoption("--zohosim-profile"), seed=config.getoption("--zohosim-scenario-seed")
     )
-    served = bool(cmd) or config.getoption("--zohosim-served")
+    served = bool(cmd or daemon) or config.getoption("--zohosim-served")
     out = Path(config.getoption("--zohosim-out"))
     set_hypothesis_home_dir(out / "hypothesis")  # the suites' cache in the work dir, as the CLI's
     try:

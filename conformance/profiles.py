@@ -3,8 +3,9 @@
 Every group runs once per module sync (customers from accounts, from contacts, from accounts and
 contacts with and without unassociated contacts, vendors, items), so even a small profile covers
 all six. A scenario's cost is its runs: ``first_sync`` one, ``lifecycle`` three, ``faults`` four,
-``resume`` three; a ``stateful`` story two per sync (its twin's and its main world's), and it
-takes up to ``steps`` steps (a sync at least every fifth).
+``resume`` three, ``eventual`` nine (on the daemon route only; none elsewhere); a ``stateful``
+story two per sync (its twin's and its main world's), and it takes up to ``steps`` steps (a sync at
+least every fifth).
 
 - ``quick``: a developer's loop; the whole harness against the reference in a few minutes on two
   cores. Derandomized: the same scenarios every time.
@@ -57,7 +58,7 @@ ALL_PAGING = ("crm-pages", "crm-page-token", "books-pages")
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         "ci",
-        {"first_sync": 2, "lifecycle": 1, "faults": 1, "resume": 1, "stateful": 1},
+        {"first_sync": 2, "lifecycle": 1, "faults": 1, "resume": 1, "stateful": 1, "eventual": 1},
         shrink_seconds=20,
         seed=1,
         steps=12,
@@ -65,7 +66,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "quick": Profile(
         "quick",
-        {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3, "stateful": 3},
+        {"first_sync": 12, "lifecycle": 6, "faults": 3, "resume": 3, "stateful": 3, "eventual": 3},
         shrink_seconds=60,
         seed=2026,
         steps=16,
@@ -73,7 +74,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "thorough": Profile(
         "thorough",
-        {"first_sync": 150, "lifecycle": 80, "faults": 30, "resume": 30, "stateful": 30},
+        {"first_sync": 150, "lifecycle": 80, "faults": 30, "resume": 30, "stateful": 30, "eventual": 30},
         derandomize=False,
         shrink_seconds=300,
         steps=30,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from conformance.adapters import KillSwitch
+from conformance.eventual import eventual
 from conformance.invariants import (
     INVARIANTS,
     RUN_FAILED,
@@ -40,7 +41,9 @@ from conformance.stateful import MOST_EDITS, play
 from conformance.world import PAUSE
 
 SINGLE_RUN_FIRST = tuple(
-    i for i in INVARIANTS if i not in ("IDEMPOTENT", "INCREMENTAL", "CONVERGE", "FAULT-TOLERANT", "RESUMABLE")
+    i
+    for i in INVARIANTS
+    if i not in ("IDEMPOTENT", "INCREMENTAL", "CONVERGE", "FAULT-TOLERANT", "RESUMABLE", "EVENTUAL")
 )
 
 
@@ -212,7 +215,7 @@ GROUPS: dict[str, Group] = {
         Group(
             "lifecycle",
             "sync, sync again, edit both sides, sync",
-            tuple(i for i in INVARIANTS if i not in ("FAULT-TOLERANT", "RESUMABLE")),
+            tuple(i for i in INVARIANTS if i not in ("FAULT-TOLERANT", "RESUMABLE", "EVENTUAL")),
             lambda kind=None: scenarios(kind=kind, edits=True),
             lifecycle,
         ),
@@ -233,9 +236,16 @@ GROUPS: dict[str, Group] = {
         Group(
             "stateful",
             "edits, clock moves, faults, kills and syncs interleaved",
-            INVARIANTS,
+            tuple(i for i in INVARIANTS if i != "EVENTUAL"),
             lambda kind=None: scenarios(kind=kind, edits=True, most_edits=MOST_EDITS),
             play,
+        ),
+        Group(
+            "eventual",
+            "a long-running syncer's notifications dropped, duplicated and reordered (daemon route)",
+            ("EVENTUAL",),
+            lambda kind=None: scenarios(kind=kind, edits=True),
+            eventual,
         ),
     )
 }

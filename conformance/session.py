@@ -18,6 +18,7 @@ import httpx
 
 from conformance.adapters import CommandAdapter, KillSwitch, PythonAdapter
 from conformance.contract import SyncShape
+from conformance.daemon import DaemonAdapter
 from conformance.invariants import CheckReport
 from conformance.observe import RunObservation, RunOutcome, Violation
 from conformance.oracle import Pairs, Plan, plan_run
@@ -27,7 +28,7 @@ from simulator.clock import Clock
 from simulator.tenants import Simulator
 from simulator.testing import InProcessTransport, in_process, serve_in_thread
 
-Adapter = PythonAdapter | CommandAdapter
+Adapter = PythonAdapter | CommandAdapter | DaemonAdapter
 
 
 @dataclass
@@ -50,9 +51,9 @@ def open_harness(
 ) -> Iterator[Harness]:
     """A simulator for ``adapter``: the command route always gets a real server on 127.0.0.1; the
     Python route runs in-process unless ``served``."""
-    served = adapter.route == "command" if served is None else served
-    if adapter.route == "command" and not served:
-        raise ValueError("a command-route syncer needs a served simulator")
+    served = adapter.route in ("command", "daemon") if served is None else served
+    if adapter.route in ("command", "daemon") and not served:
+        raise ValueError(f"a {adapter.route}-route syncer needs a served simulator")
     sim = Simulator(clock=Clock(start=datetime.now(UTC).replace(microsecond=0), frozen=True), seed=7)
     with ExitStack() as stack:
         root = workroot or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zohosim-conform-")))
@@ -63,6 +64,9 @@ def open_harness(
         else:
             running = stack.enter_context(in_process(sim))
             transport = stack.enter_context(InProcessTransport(running.app))
+        if isinstance(adapter, DaemonAdapter):
+            adapter.attach(sim)
+            stack.callback(adapter.close)  # before the server stops
         yield Harness(sim, running.base_url, transport, adapter, root)
 
 

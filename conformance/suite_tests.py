@@ -53,6 +53,12 @@ def test_stateful(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
     _check(zohosim_conformance, "stateful", zohosim_kind)
 
 
+def test_eventual(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
+    """EVENTUAL (daemon route): with notifications dropped, duplicated or reordered, the syncer still
+    converges once the virtual clock has moved past its poll interval."""
+    _check(zohosim_conformance, "eventual", zohosim_kind)
+
+
 def test_replay(zohosim_conformance: Conformance) -> None:
     """``--zohosim-replay=FILE``: one saved scenario through its group."""
     from conformance.cli import load_replay

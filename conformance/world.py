@@ -214,7 +214,7 @@ class World:
     def requests_since(self, seq: int) -> list[Request]:
         return [
             Request(e.service, e.method, e.path, e.body, e.status, e.query, e.fault)
-            for e in self.sim.request_log.filter(tenant_id=self.tenant_id, since_seq=seq)
+            for e in self.sim.request_log.filter(tenant_id=self.tenant_id, since_seq=seq, direction="inbound")
         ]
 
     # ---- time ------------------------------------------------------------------------------------

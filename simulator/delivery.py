@@ -106,6 +106,9 @@ class Dispatcher:
         self._queues: dict[str, list[Delivery]] = {}
         self._held: dict[str, Delivery] = {}
         self._in_flight: set[str] = set()
+        #: Tenants whose deliveries wait (queued, not sent) until ``resume``: a test harness holds
+        #: callbacks back while it edits a world, so a daemon under test never sees half an edit.
+        self._paused: set[str] = set()
         self._seq = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -176,7 +179,26 @@ class Dispatcher:
             for key in [k for k in self._held if k.startswith(f"{tenant_id}:")]:
                 del self._held[key]
             self.counters.pop(tenant_id, None)
+            self._paused.discard(tenant_id)
             self._cond.notify_all()
+
+    def pause(self, *, tenant_id: str) -> None:
+        with self._cond:
+            self._paused.add(tenant_id)
+
+    def resume(self, *, tenant_id: str) -> None:
+        with self._cond:
+            self._paused.discard(tenant_id)
+        self._ensure_worker()
+        self._poke()
+
+    def _sendable(self, key: str, queue: list[Delivery], now: datetime) -> bool:
+        return (
+            key not in self._in_flight
+            and bool(queue)
+            and _ready(queue[0], now)
+            and queue[0].tenant_id not in self._paused
+        )
 
     # -- flushing and reporting ----------------------------------------------------------------
 
@@ -201,8 +223,7 @@ class Dispatcher:
     def _busy(self) -> bool:
         now = self.clock.now()
         return bool(self._in_flight) or any(
-            key not in self._in_flight and queue and _ready(queue[0], now)
-            for key, queue in self._queues.items()
+            self._sendable(key, queue, now) for key, queue in self._queues.items()
         )
 
     def status(self) -> dict[str, Any]:
@@ -282,7 +303,7 @@ class Dispatcher:
         taken = []
         with self._cond:
             for key, queue in self._queues.items():
-                if key not in self._in_flight and queue and _ready(queue[0], now):
+                if self._sendable(key, queue, now):
                     taken.append(queue.pop(0))
                     self._in_flight.add(key)
         return taken

@@ -8,6 +8,7 @@ are named ``{tenant}:crm:{channel_id}`` and ``{tenant}:books:{webhook_id}``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,16 @@ class Notifier:
         self.webhooks: dict[str, dict[str, webhooks.Webhook]] = {}
         self._next_webhook = 1
         self._watched: set[str] = set()
+        #: Each tenant's latest idle report from a long-running syncer (``POST /__zohosim/tenants/
+        #: {id}/idle``): how many it sent, and the request log's position and the clock's time then.
+        self.idle: dict[str, dict[str, object]] = {}
+
+    def mark_idle(self, tenant_id: str, *, seq: int, now: datetime) -> dict[str, object]:
+        previous = self.idle.get(tenant_id, {})
+        marks = int(str(previous.get("marks", 0))) + 1
+        mark: dict[str, object] = {"marks": marks, "seq": seq, "time": now.isoformat()}
+        self.idle[tenant_id] = mark
+        return mark
 
     def _watch(self, tenant: Tenant) -> None:
         """Listen to the tenant's orgs (the tenant carries its observers over when it replaces them)."""
@@ -41,6 +52,7 @@ class Notifier:
         """The tenant was reset or deleted: no channels, no webhooks, nothing queued, no listening."""
         self.channels.pop(tenant.tenant_id, None)
         self.webhooks.pop(tenant.tenant_id, None)
+        self.idle.pop(tenant.tenant_id, None)
         self.dispatcher.forget(tenant_id=tenant.tenant_id)
         if tenant.tenant_id in self._watched:
             self._watched.discard(tenant.tenant_id)

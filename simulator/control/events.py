@@ -74,7 +74,23 @@ async def flush(request: Request) -> Response:
     return json_response(outcome)
 
 
+async def report_idle(request: Request) -> Response:
+    """A long-running syncer says it has nothing left to do: the conformance harness takes a mark
+    newer than its last edit, with no request logged since, as quiescence without a settle window."""
+    tenant = _tenant(request)
+    sim = _sim(request)
+    mark = sim.notifier.mark_idle(tenant.tenant_id, seq=sim.request_log.last_seq, now=sim.clock.now())
+    return json_response(mark)
+
+
+async def idle_mark(request: Request) -> Response:
+    tenant = _tenant(request)
+    return json_response(_sim(request).notifier.idle.get(tenant.tenant_id, {"marks": 0}))
+
+
 routes = [
+    Route("/tenants/{tenant_id}/idle", report_idle, methods=["POST"]),
+    Route("/tenants/{tenant_id}/idle", idle_mark, methods=["GET"]),
     Route("/tenants/{tenant_id}/books/webhooks", list_webhooks, methods=["GET"]),
     Route("/tenants/{tenant_id}/books/webhooks", add_webhook, methods=["POST"]),
     Route("/tenants/{tenant_id}/books/webhooks/{webhook_id}", delete_webhook, methods=["DELETE"]),

@@ -57,7 +57,9 @@ def test_a_whole_profile_that_leaves_an_invariant_unchecked_fails() -> None:
 
 def test_a_narrowed_run_marks_what_it_left_out_as_skipped() -> None:
     results = _results(["first_sync"], missing={"VIEW-BOUNDED"})
-    assert narrowed_out(results) == ["IDEMPOTENT", "INCREMENTAL", "CONVERGE", "FAULT-TOLERANT", "RESUMABLE"]
+    assert narrowed_out(results) == [
+        "IDEMPOTENT", "INCREMENTAL", "CONVERGE", "FAULT-TOLERANT", "RESUMABLE", "EVENTUAL"
+    ]
     text = summary_text(results, seconds=1.0, syncer="s", profile="ci", narrowed="--groups first_sync")
     assert "RESUMABLE            skipped" in text and "VIEW-BOUNDED         n/a" in text
     assert "FAILED" not in text and "narrowed by --groups first_sync" in text
