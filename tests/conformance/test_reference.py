@@ -42,16 +42,20 @@ def _every_suite(harness: Harness, profile: Profile) -> Counter[str]:
     return exercised
 
 
+#: Only a syncer woken by notifications can lose one (tests/conformance/test_daemon.py checks it).
+DAEMON_ONLY = {"EVENTUAL"}
+
+
 def test_the_reference_passes_every_suite_in_process(python_route: Harness) -> None:
     exercised = _every_suite(python_route, CI)
-    assert set(INVARIANTS) <= set(exercised), "the ci profile leaves invariants unchecked"
+    assert set(INVARIANTS) - DAEMON_ONLY <= set(exercised), "the ci profile leaves invariants unchecked"
 
 
 @pytest.mark.server
 def test_the_reference_cli_passes_every_suite_by_command() -> None:
     with open_harness(CommandAdapter(REFERENCE_CLI, timeout=60)) as harness:
         exercised = _every_suite(harness, CI)
-    assert set(INVARIANTS) <= set(exercised), "the ci profile leaves invariants unchecked"
+    assert set(INVARIANTS) - DAEMON_ONLY <= set(exercised), "the ci profile leaves invariants unchecked"
 
 
 def test_a_syncer_that_writes_the_skip_duplicate_fails_skip_untouched(python_route: Harness) -> None:
