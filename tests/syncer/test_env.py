@@ -94,7 +94,7 @@ def test_zohosim_sync_runs_from_the_variables_alone(served: ZohoClient, tmp_path
     served.control("DELETE", "/requests")
     result = _sync(env=_harness_env(served, tmp_path))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "state" / "state.sqlite3").is_file()
+    assert list((tmp_path / "state").glob("state.crm-*.books-*.sqlite3"))  # one file per org pair
     writes = served.control("GET", "/requests", params={"writes_only": "true"}).json()["requests"]
     assert writes and {w["path"].split("/")[1] for w in writes} == {"books"}, writes
 
