@@ -64,10 +64,13 @@ def open_harness(
         else:
             running = stack.enter_context(in_process(sim))
             transport = stack.enter_context(InProcessTransport(running.app))
+        harness = Harness(sim, running.base_url, transport, adapter, root)
         if isinstance(adapter, DaemonAdapter):
             adapter.attach(sim)
-            stack.callback(adapter.close)  # before the server stops
-        yield Harness(sim, running.base_url, transport, adapter, root)
+        # Stop the daemons of whichever adapter the harness holds by then (a test may swap it),
+        # before the server stops: a daemon must not outlive its harness.
+        stack.callback(lambda: isinstance(harness.adapter, DaemonAdapter) and harness.adapter.close())
+        yield harness
 
 
 # ---- one scenario ----------------------------------------------------------------------------
