@@ -24,6 +24,14 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()  # hand what a test froze back to the collector
 
 
+@pytest.fixture(autouse=True)
+def _unfreeze_after() -> Any:
+    """Give the collector back everything these tests froze: the rest of the session needs it."""
+    yield
+    gc.unfreeze()
+    gc.collect()
+
+
 def _frozen_ids() -> set[int]:
     """Ids of the objects the GC walks: a frozen object is not among them."""
     return {id(o) for o in gc.get_objects()}

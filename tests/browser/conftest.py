@@ -40,7 +40,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync API marks a loop running in this thread until it stops
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
