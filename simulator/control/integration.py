@@ -11,6 +11,7 @@ from starlette.responses import Response
 from simulator.control.errors import BadRequest, IntegrationConflict, UnknownRun
 from simulator.control.responses import _body, _sim, _tenant
 from simulator.http import json_response
+from simulator.integration.changes import CAP, Change
 from simulator.integration.models import INTERVAL, IntegrationRefused, ModuleSetting, NotConnected, Run
 from simulator.integration.runner import start_run
 from simulator.tenants import Tenant
@@ -114,6 +115,7 @@ async def run_detail(request: Request) -> Response:
             "books_id": row.books_id,
             "name": row.name,
             "reason": row.reason,
+            "changes": _changes_json(run.changes.get(row)),
         }
         for row in rows[offset : offset + limit]
     ]
@@ -257,8 +259,17 @@ def run_summary(run: Run) -> dict[str, Any]:
         "totals_by_module": {module_of[label]: counts for label, counts in report.totals_by_sync().items()},
         "api_calls": dict(report.calls),
         "records_total": len(report.rows),
+        "changes": {"records": len(run.changes), "capped": run.changes_capped, "cap": CAP},
         "requests": {"first_seq": run.first_seq, "last_seq": run.last_seq},
     }
+
+
+def _changes_json(changes: tuple[Change, ...] | None) -> list[dict[str, Any]] | None:
+    """A record's mapped fields that changed; None when the run wrote nothing there (or the
+    record is gone, or its changes were past the cap)."""
+    if changes is None:
+        return None
+    return [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
 
 
 def _pairs(pairs: tuple[FieldPair, ...]) -> list[list[str]]:

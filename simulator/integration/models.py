@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from simulator.books.models import BooksOrg
+from simulator.integration.changes import Change
 from syncer.config import DEFAULT_INTERVAL, MODULES, ModuleSync
 from syncer.mapping import SPEC_BY_MODULE
 from syncer.plan import Action
@@ -81,8 +82,16 @@ class Run:
     finished: datetime | None = None
     last_seq: int | None = None
     error: str | None = None
+    #: What each record the run wrote became (see ``simulator.integration.changes``), once it ended.
+    changes: dict[Row, tuple[Change, ...]] = field(default_factory=dict, repr=False)
+    #: Whether more records changed than the run keeps (``changes.CAP``).
+    changes_capped: bool = False
     #: Set when the run ends, for those who wait for it (on the simulator's event loop).
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    @property
+    def sync_by_label(self) -> dict[str, ModuleSync]:
+        return {sync.label: sync for sync in self.syncs}
 
     @property
     def module_by_label(self) -> dict[str, str]:
@@ -108,7 +117,8 @@ class CrmIntegration:
     #: What the integration remembers between runs (links, checkpoints): made on connecting.
     state: SyncState | None = None
     running: Run | None = None
-    _runs: int = 0
+    #: Runs begun so far: run ids are never reused.
+    runs_started: int = 0
 
     def connect(self) -> None:
         if not self.connected:
@@ -118,10 +128,14 @@ class CrmIntegration:
         """Forget the configurations, their schedules and the links; the history stays."""
         if self.running is not None:
             raise RunInProgress(self.running.run_id)
-        if self.state is not None:
-            self.state.close()
+        self.close()
         self.connected, self.state = False, None
         self.modules.clear()
+
+    def close(self) -> None:
+        """Let go of the syncer's memory: this integration is being replaced."""
+        if self.state is not None:
+            self.state.close()
 
     def configure(self, changes: Mapping[str, ModuleSync | None]) -> None:
         """Replace the named modules' configurations (None removes one); a module keeps its
@@ -154,9 +168,9 @@ class CrmIntegration:
         if self.running is not None:
             raise RunInProgress(self.running.run_id)
         settings = self._settings(modules)
-        self._runs += 1
+        self.runs_started += 1
         run = Run(
-            run_id=f"run-{self._runs}",
+            run_id=f"run-{self.runs_started}",
             trigger=trigger,
             syncs=tuple(setting.sync for setting in settings.values()),
             modules=tuple(settings),
@@ -182,6 +196,16 @@ class CrmIntegration:
             if setting is not None:
                 setting.last_run = run.run_id
                 setting.next_run = next_tick(run.started, setting.sync, now)
+
+    def signature(self) -> tuple[object, ...]:
+        """Equal for two states of the integration only when nothing that is saved of it changed
+        (a run's rows and changes are only added, and a run is saved as it ends)."""
+        return (
+            self.connected,
+            self.runs_started,
+            tuple((m, s.sync, s.next_run, s.last_run) for m, s in self.modules.items()),
+            tuple((run.run_id, run.status, len(run.report.rows), len(run.changes)) for run in self.history),
+        )
 
     def run(self, run_id: str) -> Run | None:
         return next((run for run in self.history if run.run_id == run_id), None)

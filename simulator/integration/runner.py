@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.clock import Clock
 from simulator.errors import ZohoError
+from simulator.integration.changes import Before, changes_of
 from simulator.integration.models import Run, record_link
 from simulator.requestlog import SOURCE_HEADER
 from simulator.tenants import Simulator, Tenant, persist
@@ -78,7 +79,8 @@ def start_run(app: ASGIApp, sim: Simulator, tenant: Tenant, modules: list[str], 
     )
     state = integration.state
     assert state is not None  # begin() refuses to run unless connected, and connecting makes it
-    task = asyncio.get_running_loop().create_task(_execute(app, sim, tenant, run, state))
+    before = Before.read(syncs=run.syncs, crm=tenant.crm, books=tenant.books)
+    task = asyncio.get_running_loop().create_task(_execute(app, sim, tenant, run, state, before))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return run
@@ -95,7 +97,9 @@ def start_due_runs(app: ASGIApp, sim: Simulator) -> list[tuple[Tenant, Run]]:
     return started
 
 
-async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState) -> None:
+async def _execute(
+    app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState, before: Before
+) -> None:
     integration = tenant.integration
     error: str | None = "stopped before it finished"
     try:
@@ -107,19 +111,25 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
         logger.exception("the Books CRM integration's %s of tenant %s failed", run.run_id, tenant.tenant_id)
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        error = _save_marks(sim, tenant) or error
+        run.changes, run.changes_capped = changes_of(
+            list(run.report.rows), run.sync_by_label, before, crm=tenant.crm, books=tenant.books
+        )
         integration.end(run, now=sim.clock.now(), last_seq=sim.request_log.last_seq, error=error)
+        unsaved = _save(sim, tenant)
+        if unsaved:
+            run.status, run.error = "failed", unsaved
         run.done.set()
 
 
-def _save_marks(sim: Simulator, tenant: Tenant) -> str | None:
-    """Write the Books org to the store (if any): the zcrm marks are set outside any API write."""
+def _save(sim: Simulator, tenant: Tenant) -> str | None:
+    """Write the Books org and the integration to the store (if any): the zcrm marks are set
+    outside any API write, and the run has just ended."""
     if sim.tenants.get(tenant.tenant_id) is not tenant:
         return None  # deleted while the run went on: nothing to keep
     try:
-        persist(sim, tenant, services=("books",))
+        persist(sim, tenant, services=("books", "integration"))
     except (sqlite3.Error, OSError) as exc:
-        return f"the store could not save the run's zcrm marks: {exc}"
+        return f"the store could not save the run and its zcrm marks: {exc}"
     return None
 
 
