@@ -41,6 +41,8 @@ OPTIONS = frozenset(
         "person_map",
     }
 )
+#: The options for a CRM account's contacts: only customers synced from Accounts & their Contacts.
+CONTACT_OPTIONS = frozenset({"contact_map", "person_map"})
 CRM_MODULES = ("Accounts", "Contacts", "Vendors", "Products")
 PAGE, MAX_PAGE = 200, 1000
 
@@ -169,6 +171,11 @@ def _module_changes(tenant: Tenant, raw: Any) -> dict[str, ModuleSync | None]:
             module_sync = parse_module_sync({**options, "module": module}, where=where)
         except ConfigError as exc:
             raise BadRequest(str(exc)) from exc
+        misplaced = sorted(CONTACT_OPTIONS & set(options))
+        if misplaced and not module_sync.with_persons:
+            raise BadRequest(
+                f"{where}.{misplaced[0]}: only customers with crm_source accounts_and_contacts take it"
+            )
         _check_views(tenant, module_sync, where)
         changes[module] = module_sync
     return changes
