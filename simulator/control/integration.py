@@ -11,7 +11,8 @@ from starlette.responses import Response
 from simulator.control.errors import BadRequest, IntegrationConflict, UnknownRun
 from simulator.control.responses import _body, _sim, _tenant
 from simulator.http import json_response
-from simulator.integration.changes import CAP, Change
+from simulator.integration import changes as record_changes
+from simulator.integration.changes import Change
 from simulator.integration.models import INTERVAL, IntegrationRefused, ModuleSetting, NotConnected, Run
 from simulator.integration.runner import start_run
 from simulator.tenants import Tenant
@@ -266,7 +267,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "totals_by_module": {module_of[label]: counts for label, counts in report.totals_by_sync().items()},
         "api_calls": dict(report.calls),
         "records_total": len(report.rows),
-        "changes": {"records": len(run.changes), "capped": run.changes_capped, "cap": CAP},
+        "changes": {"records": len(run.changes), "capped": run.changes_capped, "cap": record_changes.CAP},
         "requests": {"first_seq": run.first_seq, "last_seq": run.last_seq},
     }
 

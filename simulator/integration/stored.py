@@ -68,7 +68,12 @@ def load(document: Any) -> CrmIntegration:
 
 
 def _sync(sync: ModuleSync) -> dict[str, Any]:
-    return {key: value for key, value in asdict(sync).items() if value is not None}
+    """The configuration as ``parse_module_sync`` reads it: maps as lists of pairs, unset options left out."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in asdict(sync).items()
+        if value is not None
+    }
 
 
 def _parse_sync(data: Any, where: str) -> ModuleSync:
