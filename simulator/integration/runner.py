@@ -79,8 +79,7 @@ def start_run(app: ASGIApp, sim: Simulator, tenant: Tenant, modules: list[str], 
     )
     state = integration.state
     assert state is not None  # begin() refuses to run unless connected, and connecting makes it
-    before = Before.read(syncs=run.syncs, crm=tenant.crm, books=tenant.books)
-    task = asyncio.get_running_loop().create_task(_execute(app, sim, tenant, run, state, before))
+    task = asyncio.get_running_loop().create_task(_execute(app, sim, tenant, run, state))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return run
@@ -97,12 +96,13 @@ def start_due_runs(app: ASGIApp, sim: Simulator) -> list[tuple[Tenant, Run]]:
     return started
 
 
-async def _execute(
-    app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState, before: Before
-) -> None:
+async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState) -> None:
     integration = tenant.integration
     error: str | None = "stopped before it finished"
+    before = Before.of(run.syncs)
     try:
+        for _ in before.fill(crm=tenant.crm, books=tenant.books):
+            await asyncio.sleep(0)
         await anyio.to_thread.run_sync(_run_engine, app, sim, tenant, run, state)
         error = None
     except (ConfigError, ZohoClientError, httpx.HTTPError) as exc:
