@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 
 from bench._common import print_machine
 from simulator.integration import stored
-from simulator.integration.changes import Before, changes_of
+from simulator.integration.changes import Before, collect_changes
 from simulator.store import Store
 from simulator.tenants import Sizes, attach_store, persist
 from simulator.testing import build_simulator, in_process
@@ -65,8 +65,8 @@ def main() -> None:
         contact.website = f"https://changed.example/{contact.contact_id}"
         run.report.add(sync.label, Action.OVERWRITTEN, crm_module="Accounts", books_id=contact.contact_id)
     started = time.perf_counter()
-    run.changes, run.changes_capped = changes_of(
-        run.report.rows, run.sync_by_label, before, crm=tenant.crm, books=tenant.books
+    run.changes_capped = collect_changes(
+        run.report.rows, run.sync_by_label, before, crm=tenant.crm, books=tenant.books, into=run.changes
     )
     _timed(f"work out the changes of {len(run.report.rows):,} rows ({len(run.changes):,} kept)", started)
     integration.end(run, now=sim.clock.now(), last_seq=1)

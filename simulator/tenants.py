@@ -196,8 +196,9 @@ class Simulator:
     _stored_snapshots: dict[str, dict[str, Any]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
-    #: The signature of each tenant's integration as last written to the store.
-    _stored_integrations: dict[str, tuple[object, ...]] = field(
+    #: Each tenant's integration as last written to the store: the signature of its settings
+    #: (under "") and of each run (under its id).
+    _stored_integrations: dict[str, dict[str, tuple[object, ...]]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
     #: Freeze seeded objects out of the garbage collector (``zohosim serve`` sets it; see ``freeze``).
@@ -348,9 +349,14 @@ def _load_all(sim: Simulator, store: Store, accounts: dict[str, Any]) -> None:
         if owner != _SERVER:
             tenant = sim.tenants[owner] = _load_tenant(sim, store, owner)
             sim._stored_snapshots[owner] = dict(tenant.snapshots)
-            sim._stored_integrations[owner] = tenant.integration.signature()
+            sim._stored_integrations[owner] = {
+                "": tenant.integration.signature(),
+                **{run.run_id: run.signature() for run in tenant.integration.history},
+            }
 
 
+#: The store parts of a tenant's integration: its settings, and each of its runs (by run id).
+INTEGRATION, INTEGRATION_RUN = "integration", "integration-run:"
 #: A tenant's store parts besides its "tenant" metadata: its CRM org, its Books org, its snapshots
 #: and its Books CRM integration.
 PARTS = ("crm", "books", "snapshots", "integration")
@@ -405,13 +411,36 @@ def _persist_snapshots(sim: Simulator, store: Store, tenant: Tenant) -> None:
 
 
 def _persist_integration(sim: Simulator, store: Store, tenant: Tenant) -> None:
-    """Write the tenant's integration unless it is as last written: its history may be long, and
-    every control-plane write persists every tenant."""
-    signature = tenant.integration.signature()
-    if sim._stored_integrations.get(tenant.tenant_id) == signature:
-        return
-    store.save(tenant.tenant_id, "integration", stored_integration.dump(tenant.integration))
-    sim._stored_integrations[tenant.tenant_id] = signature
+    """Write what changed of the tenant's integration: its settings, and each run as it begins and
+    ends (a run is its own part, so that a long history is not written again on every change)."""
+    integration, owner = tenant.integration, tenant.tenant_id
+    saved = sim._stored_integrations.setdefault(owner, {})
+    signature = integration.signature()
+    if saved.get("") != signature:
+        store.save(owner, INTEGRATION, stored_integration.settings(integration))
+        saved[""] = signature
+    runs = {run.run_id: run for run in integration.history}
+    for run_id, run in runs.items():
+        if saved.get(run_id) != run.signature():
+            store.save(owner, f"{INTEGRATION_RUN}{run_id}", stored_integration.run_document(run))
+            saved[run_id] = run.signature()
+    for run_id in [key for key in saved if key and key not in runs]:
+        store.forget_part(owner, f"{INTEGRATION_RUN}{run_id}")
+        del saved[run_id]
+
+
+def _load_integration(store: Store, tenant_id: str) -> CrmIntegration | None:
+    """The tenant's saved integration; None in a store from before it was kept."""
+    document = store.load(tenant_id, INTEGRATION)
+    if document is None:
+        return None
+    if isinstance(document.get("history"), list):
+        runs = (store.load(tenant_id, f"{INTEGRATION_RUN}{run_id}") for run_id in document["history"])
+        document["history"] = [run for run in runs if run is not None]
+    try:
+        return stored_integration.load(document)
+    except stored_integration.InvalidIntegration as exc:
+        raise InvalidState(f"the store at {store.path}, tenant {tenant_id!r}: {exc}") from exc
 
 
 def _tenant_meta(tenant: Tenant) -> dict[str, Any]:
@@ -440,12 +469,7 @@ def _load_tenant(sim: Simulator, store: Store, tenant_id: str) -> Tenant:
     )
     configure(tenant.crm_limits, meta["limits"]["crm"])
     configure(tenant.books_limits, meta["limits"]["books"])
-    integration = store.load(tenant_id, "integration")  # none in a store from before it was kept
-    if integration is not None:
-        try:
-            tenant.integration = stored_integration.load(integration)
-        except stored_integration.InvalidIntegration as exc:
-            raise InvalidState(f"the store at {store.path}, tenant {tenant_id!r}: {exc}") from exc
+    tenant.integration = _load_integration(store, tenant_id) or tenant.integration
     return tenant
 
 

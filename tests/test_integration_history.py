@@ -17,7 +17,7 @@ from simulator.integration import changes as changes_module
 from simulator.integration import stored
 from simulator.integration.models import CrmIntegration, RunInProgress
 from simulator.store import Store
-from simulator.tenants import Sizes, attach_store
+from simulator.tenants import Sizes, attach_store, persist
 from simulator.testing import build_simulator, in_process
 from syncer.config import ModuleSync, parse_module_sync
 from syncer.plan import Action
@@ -249,3 +249,29 @@ def test_contact_options_outside_accounts_and_contacts_are_a_400(books: ZohoClie
     assert reply.status_code == 400
     assert reply.json()["error"]["message"].startswith("modules.vendors.person_map:")
     assert books.control("GET", BASE).json()["modules"]["vendors"] is None
+
+
+def test_the_store_keeps_each_run_of_the_history_and_forgets_those_that_fall_off(tmp_path: Path) -> None:
+    path = tmp_path / "z.sqlite3"
+    sim = build_simulator()
+    tenant = sim.create_tenant(sizes=Sizes(**SMALL))
+    attach_store(sim, Store(path))
+    integration = tenant.integration
+    integration.connect()
+    integration.configure({"items": parse_module_sync({"module": "items"}, where="items")})
+    for n in range(51):
+        run = integration.begin([], trigger="schedule", now=DEFAULT_START, first_seq=n)
+        integration.end(run, now=DEFAULT_START, last_seq=n)
+        persist(sim, tenant, services=("integration",))
+    integration.begin([], trigger="schedule", now=DEFAULT_START, first_seq=99)  # going when it stops
+    persist(sim, tenant, services=("integration",))
+    kept = Store(path)
+    parts = kept._db.execute("SELECT COUNT(*) FROM documents WHERE part LIKE 'integration-run:%'").fetchone()
+    kept.close()
+    assert parts == (50,)
+    again = build_simulator()
+    attach_store(again, Store(path))
+    history = again.tenants["t1"].integration.history
+    assert [run.run_id for run in history][:2] == ["run-52", "run-51"] and len(history) == 50
+    assert history[0].status == "failed" and history[0].error == stored.INTERRUPTED
+    assert again.tenants["t1"].integration.modules["items"].sync == integration.modules["items"].sync

@@ -208,18 +208,23 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def changes_of(
-    rows: Iterable[Row], syncs: Mapping[str, ModuleSync], before: Before, *, crm: CrmOrg, books: BooksOrg
-) -> tuple[dict[Row, tuple[Change, ...]], bool]:
-    """The changes of each row's record (``syncs`` by label), up to ``CAP`` records; and whether
-    some were left out."""
-    found: dict[Row, tuple[Change, ...]] = {}
+def collect_changes(
+    rows: Iterable[Row],
+    syncs: Mapping[str, ModuleSync],
+    before: Before,
+    *,
+    crm: CrmOrg,
+    books: BooksOrg,
+    into: dict[Row, tuple[Change, ...]],
+) -> bool:
+    """Add the changes of each row's record (``syncs`` by label) to ``into``, up to ``CAP``
+    records; True once some were left out."""
     for row in rows:
         sync = syncs.get(row.sync)
         changes = None if sync is None else record_changes(row, sync, before, crm=crm, books=books)
-        if changes is None or row in found:
+        if changes is None or row in into:
             continue
-        if len(found) == CAP:
-            return found, True
-        found[row] = changes
-    return found, False
+        if len(into) >= CAP:
+            return True
+        into[row] = changes
+    return False

@@ -89,6 +89,11 @@ class Run:
     #: Set when the run ends, for those who wait for it (on the simulator's event loop).
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
+    def signature(self) -> tuple[object, ...]:
+        """Equal for two states of the run only when nothing that is saved of it changed (rows
+        and changes are only ever added)."""
+        return (self.status, len(self.report.rows), len(self.changes), self.changes_capped)
+
     @property
     def sync_by_label(self) -> dict[str, ModuleSync]:
         return {sync.label: sync for sync in self.syncs}
@@ -198,13 +203,13 @@ class CrmIntegration:
                 setting.next_run = next_tick(run.started, setting.sync, now)
 
     def signature(self) -> tuple[object, ...]:
-        """Equal for two states of the integration only when nothing that is saved of it changed
-        (a run's rows and changes are only added, and a run is saved as it ends)."""
+        """Equal for two states of the settings only when nothing that is saved of them changed;
+        the history by its run ids (see ``Run.signature``)."""
         return (
             self.connected,
             self.runs_started,
             tuple((m, s.sync, s.next_run, s.last_run) for m, s in self.modules.items()),
-            tuple((run.run_id, run.status, len(run.report.rows), len(run.changes)) for run in self.history),
+            tuple(run.run_id for run in self.history),
         )
 
     def run(self, run_id: str) -> Run | None:

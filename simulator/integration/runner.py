@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.clock import Clock
 from simulator.errors import ZohoError
-from simulator.integration.changes import Before, changes_of
+from simulator.integration.changes import STEP, Before, collect_changes
 from simulator.integration.models import Run, record_link
 from simulator.requestlog import SOURCE_HEADER
 from simulator.tenants import Simulator, Tenant, persist
@@ -111,14 +111,25 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
         logger.exception("the Books CRM integration's %s of tenant %s failed", run.run_id, tenant.tenant_id)
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        run.changes, run.changes_capped = changes_of(
-            list(run.report.rows), run.sync_by_label, before, crm=tenant.crm, books=tenant.books
-        )
+        await _collect_changes(run, before, tenant)
         integration.end(run, now=sim.clock.now(), last_seq=sim.request_log.last_seq, error=error)
         unsaved = _save(sim, tenant)
         if unsaved:
             run.status, run.error = "failed", unsaved
         run.done.set()
+
+
+async def _collect_changes(run: Run, before: Before, tenant: Tenant) -> None:
+    """What each record the run wrote became, a step of rows at a time (the loop goes on serving)."""
+    rows = list(run.report.rows)
+    for start in range(0, len(rows), STEP):
+        step = rows[start : start + STEP]
+        if collect_changes(
+            step, run.sync_by_label, before, crm=tenant.crm, books=tenant.books, into=run.changes
+        ):
+            run.changes_capped = True
+            return
+        await asyncio.sleep(0)
 
 
 def _save(sim: Simulator, tenant: Tenant) -> str | None:

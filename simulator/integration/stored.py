@@ -31,6 +31,13 @@ class InvalidIntegration(ValueError):
 
 
 def dump(integration: CrmIntegration) -> dict[str, Any]:
+    """The whole integration, its runs within (a snapshot)."""
+    return settings(integration) | {"history": [run_document(run) for run in integration.history]}
+
+
+def settings(integration: CrmIntegration) -> dict[str, Any]:
+    """The integration with its history as run ids: the store keeps each run on its own, written
+    once it has ended, rather than the whole history on every change of a setting."""
     return {
         "format": FORMAT,
         "connected": integration.connected,
@@ -43,12 +50,13 @@ def dump(integration: CrmIntegration) -> dict[str, Any]:
             }
             for module, setting in integration.modules.items()
         },
-        "history": [_run(run) for run in integration.history],
+        "history": [run.run_id for run in integration.history],
     }
 
 
 def load(document: Any) -> CrmIntegration:
-    """The integration a ``dump`` describes; raises ``InvalidIntegration`` naming what is wrong."""
+    """The integration a ``dump`` describes (or ``settings``, with each run id replaced by its
+    ``run_document``); raises ``InvalidIntegration`` naming what is wrong."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidIntegration(f"not a saved integration: expected an object whose format is {FORMAT!r}")
     try:
@@ -83,7 +91,7 @@ def _parse_sync(data: Any, where: str) -> ModuleSync:
         raise InvalidIntegration(f"the saved integration has a bad configuration: {exc}") from exc
 
 
-def _run(run: Run) -> dict[str, Any]:
+def run_document(run: Run) -> dict[str, Any]:
     rows = list(run.report.rows)
     return {
         "id": run.run_id,
