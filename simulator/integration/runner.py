@@ -111,7 +111,10 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
         logger.exception("the Books CRM integration's %s of tenant %s failed", run.run_id, tenant.tenant_id)
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        await _collect_changes(run, before, tenant)
+        try:
+            await _collect_changes(run, before, tenant)
+        except Exception:  # the run's outcomes stand without their changes: it must still end
+            logger.exception("the changes of %s of tenant %s are lost", run.run_id, tenant.tenant_id)
         integration.end(run, now=sim.clock.now(), last_seq=sim.request_log.last_seq, error=error)
         unsaved = _save(sim, tenant)
         if unsaved:
