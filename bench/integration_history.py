@@ -1,6 +1,6 @@
 """The cost of the Books CRM integration's run history on a large org: reading the mapped fields
 before a run, working out each record's changes after it, saving the history to the store, and
-serving a deep page of a run's records with their changes.
+serving the last page of a run's records with their changes (JSON and console, best of 5).
 
 One tenant of ``--accounts`` CRM accounts; a customers sync (Accounts, both ways) is configured,
 and a finished run of one row per Books customer ("overwritten") is made up in memory (the engine
@@ -29,6 +29,8 @@ from simulator.tenants import Sizes, attach_store, persist
 from simulator.testing import build_simulator, in_process
 from syncer.config import parse_module_sync
 from syncer.plan import Action
+
+REPEAT = 5
 
 
 def _timed(label: str, started: float) -> None:
@@ -83,10 +85,25 @@ def main() -> None:
         _timed("dump and load it (a snapshot taken and restored)", started)
         with in_process(sim) as running:
             http = running.client()
-            url = f"/__zohosim/tenants/t1/books/crm-integration/runs/{run.run_id}"
-            started = time.perf_counter()
-            reply = http.get(url, params={"offset": len(customers) - 50, "limit": 50})
-            _timed(f"serve the last page of its records (HTTP {reply.status_code})", started)
+            last = len(customers) // 50 + 1
+            pages = {
+                "the last page of its records, JSON": (
+                    f"/__zohosim/tenants/t1/books/crm-integration/runs/{run.run_id}"
+                    f"?offset={(last - 1) * 50}&limit=50"
+                ),
+                "the last page of its records, console": (
+                    f"/__zohosim/console/tenants/t1/books/settings/integrations/zohocrm/runs/{run.run_id}"
+                    f"?page={last}"
+                ),
+            }
+            for label, url in pages.items():
+                best = float("inf")
+                for _ in range(REPEAT):
+                    started = time.perf_counter()
+                    reply = http.get(url)
+                    best = min(best, time.perf_counter() - started)
+                assert reply.status_code == 200, reply.text
+                print(f"serve {label}: {best * 1000:,.0f} ms (best of {REPEAT})")
 
 
 if __name__ == "__main__":
