@@ -11,6 +11,7 @@ import random
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from simulator.accounts import scopes
@@ -104,21 +105,27 @@ class Tenant:
         integration = stored_integration.dump(self.integration)
         self.snapshots[name] = {**self.export_state(), "integration": integration}
 
-    def restore_snapshot(self, name: str, *, clock: Clock) -> None:
+    def restore_snapshot(self, name: str, *, clock: Clock, memory: Path | None = None) -> None:
         """Back to a snapshot; one taken before the integration was kept leaves it as it is.
-        Raises ``RunInProgress`` while the integration runs, and changes nothing then."""
+        The restored integration's syncer forgets what it knew (``memory``: its file, if any), as
+        the orgs it spoke of are gone. Raises ``RunInProgress`` while the integration runs, and
+        changes nothing then."""
         document = self.snapshots[name]
         if "integration" in document and self.integration.running is not None:
             raise RunInProgress(self.integration.running.run_id)
         try:
             integration = (
-                stored_integration.load(document["integration"]) if "integration" in document else None
+                stored_integration.load(document["integration"], memory=memory)
+                if "integration" in document
+                else None
             )
         except stored_integration.InvalidIntegration as exc:
             raise InvalidState(str(exc)) from exc
         self.import_state(document, clock=clock)
         if integration is not None:
             self.integration.close()
+            if integration.state is not None:
+                integration.state.forget_all()
             self.integration = integration
 
     def replace_orgs(self, crm: CrmOrg, books: BooksOrg) -> None:
@@ -429,7 +436,12 @@ def _persist_integration(sim: Simulator, store: Store, tenant: Tenant) -> None:
         del saved[run_id]
 
 
-def _load_integration(store: Store, tenant_id: str) -> CrmIntegration | None:
+def integration_memory(sim: Simulator, tenant_id: str) -> Path | None:
+    """Where a tenant's integration keeps the syncer's memory: a file beside the store, if any."""
+    return None if sim.store is None else sim.store.path.parent / "integration" / f"{tenant_id}.sqlite3"
+
+
+def _load_integration(sim: Simulator, store: Store, tenant_id: str) -> CrmIntegration | None:
     """The tenant's saved integration; None in a store from before it was kept."""
     document = store.load(tenant_id, INTEGRATION)
     if document is None:
@@ -438,7 +450,7 @@ def _load_integration(store: Store, tenant_id: str) -> CrmIntegration | None:
         runs = (store.load(tenant_id, f"{INTEGRATION_RUN}{run_id}") for run_id in document["history"])
         document["history"] = [run for run in runs if run is not None]
     try:
-        return stored_integration.load(document)
+        return stored_integration.load(document, memory=integration_memory(sim, tenant_id))
     except stored_integration.InvalidIntegration as exc:
         raise InvalidState(f"the store at {store.path}, tenant {tenant_id!r}: {exc}") from exc
 
@@ -469,7 +481,7 @@ def _load_tenant(sim: Simulator, store: Store, tenant_id: str) -> Tenant:
     )
     configure(tenant.crm_limits, meta["limits"]["crm"])
     configure(tenant.books_limits, meta["limits"]["books"])
-    tenant.integration = _load_integration(store, tenant_id) or tenant.integration
+    tenant.integration = _load_integration(sim, store, tenant_id) or tenant.integration
     return tenant
 
 

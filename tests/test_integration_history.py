@@ -139,7 +139,7 @@ def test_settings_and_history_survive_a_restart_with_a_data_dir(tmp_path: Path) 
 
     base = f"/__zohosim{BASE}"
     with served() as http:
-        http.put(base, json={"connected": True, "modules": {"vendors": {"duplicates": "overwrite"}}})
+        http.put(base, json={"connected": True, "modules": {"vendors": {}}})
         assert http.post(f"{base}/sync", json={"wait": True}).json()["run"]["status"] == "finished"
         later = http.post(f"{base}/sync", json={"modules": ["vendors"], "when": "later"})
         assert later.status_code == 200, later.text
@@ -149,6 +149,9 @@ def test_settings_and_history_survive_a_restart_with_a_data_dir(tmp_path: Path) 
         assert _settings_and_history(http) == kept
         run = http.post(f"{base}/sync", json={"wait": True}).json()["run"]
         assert run["run_id"] == "run-2", "run ids go on from the saved count"
+    # the syncer's memory came back too: the second run reads only what changed since the first,
+    # where a syncer that forgot it would read every record again and find each duplicate again
+    assert kept[1]["runs"][0]["totals"]["skipped"] > 0 and run["totals"]["skipped"] == 0
 
 
 def test_an_interrupted_run_loads_as_failed_and_its_changes_come_back() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from simulator.integration import changes as record_changes
 from simulator.integration.changes import Change
 from simulator.integration.models import INTERVAL, IntegrationRefused, ModuleSetting, NotConnected, Run
 from simulator.integration.runner import start_run
-from simulator.tenants import Tenant
+from simulator.tenants import Tenant, integration_memory
 from syncer.config import (
     CRM_SOURCES,
     DUPLICATE_MODES,
@@ -52,7 +53,7 @@ async def settings(request: Request) -> Response:
     """GET the settings; PUT connects, disconnects and saves module configurations."""
     tenant = _tenant(request)
     if request.method == "PUT":
-        _update(tenant, await _body(request))
+        _update(tenant, await _body(request), memory=integration_memory(_sim(request), tenant.tenant_id))
     return json_response(settings_json(tenant))
 
 
@@ -127,7 +128,7 @@ async def run_detail(request: Request) -> Response:
     )
 
 
-def _update(tenant: Tenant, body: dict[str, Any]) -> None:
+def _update(tenant: Tenant, body: dict[str, Any], *, memory: Path | None) -> None:
     """Apply a PUT: checked whole before anything changes."""
     integration = tenant.integration
     if not body or not set(body) <= {"connected", "crm_org_id", "modules"}:
@@ -145,7 +146,7 @@ def _update(tenant: Tenant, body: dict[str, Any]) -> None:
         if changes and not connected:
             raise NotConnected()
         if "connected" in body:
-            integration.connect() if connected else integration.disconnect()
+            integration.connect(memory=memory) if connected else integration.disconnect()
         if changes:
             integration.configure(changes)
     except IntegrationRefused as exc:

@@ -29,6 +29,7 @@ from simulator.tenants import (
     Simulator,
     Sizes,
     Tenant,
+    integration_memory,
     seed_org_pair,
 )
 
@@ -348,7 +349,8 @@ async def restore_snapshot(request: Request) -> Response:
     tenant, name = _tenant(request), request.path_params["name"]
     _snapshot(tenant, name)
     try:
-        tenant.restore_snapshot(name, clock=_sim(request).clock)
+        memory = integration_memory(_sim(request), tenant.tenant_id)
+        tenant.restore_snapshot(name, clock=_sim(request).clock, memory=memory)
     except RunInProgress as exc:
         raise IntegrationConflict(exc.code, f"{exc}: restore the snapshot after it") from exc
     except InvalidState as exc:

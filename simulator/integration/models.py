@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from simulator.books.models import BooksOrg
 from simulator.integration.changes import Change
@@ -125,9 +126,17 @@ class CrmIntegration:
     #: Runs begun so far: run ids are never reused.
     runs_started: int = 0
 
-    def connect(self) -> None:
+    def connect(self, *, memory: Path | None = None) -> None:
+        """Connect, with the syncer's memory empty: in the file ``memory`` (kept across restarts;
+        it may hold an earlier connection's, which is forgotten), or in RAM."""
         if not self.connected:
-            self.connected, self.state = True, SyncState()
+            self.resume(memory=memory)
+            assert self.state is not None
+            self.state.forget_all()
+
+    def resume(self, *, memory: Path | None) -> None:
+        """Connected again as it was saved, remembering what the file ``memory`` holds."""
+        self.connected, self.state = True, SyncState(memory or ":memory:")
 
     def disconnect(self) -> None:
         """Forget the configurations, their schedules and the links; the history stays."""

@@ -4,14 +4,15 @@ outcomes and changes.
 
 The format is versioned (``FORMAT``); a document without one (a store or a snapshot from before
 the integration was kept) is not read at all, and keys this version does not know are ignored.
-The syncer's memory between runs (links, checkpoints) is not in it: a loaded integration starts
-with an empty one, so its next run matches records afresh, as a first run does.
+The syncer's memory between runs (links, checkpoints) is not in it: it is a SQLite file of its own
+(``memory``) with ``--data-dir``, and in RAM otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from simulator.clock import parse_datetime
@@ -54,15 +55,16 @@ def settings(integration: CrmIntegration) -> dict[str, Any]:
     }
 
 
-def load(document: Any) -> CrmIntegration:
+def load(document: Any, *, memory: Path | None = None) -> CrmIntegration:
     """The integration a ``dump`` describes (or ``settings``, with each run id replaced by its
-    ``run_document``); raises ``InvalidIntegration`` naming what is wrong."""
+    ``run_document``), connected with the syncer's memory in the file ``memory`` (or in RAM);
+    raises ``InvalidIntegration`` naming what is wrong."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidIntegration(f"not a saved integration: expected an object whose format is {FORMAT!r}")
     try:
         integration = CrmIntegration(runs_started=int(document["runs"]))
         if document["connected"]:
-            integration.connect()
+            integration.resume(memory=memory)
         for module, saved in document["modules"].items():
             integration.modules[module] = ModuleSetting(
                 _parse_sync(saved["sync"], f"modules.{module}"),
