@@ -91,8 +91,11 @@ class Run:
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     def signature(self) -> tuple[object, ...]:
-        """Equal for two states of the run only when nothing that is saved of it changed (rows
-        and changes are only ever added)."""
+        """Equal for two states of the run when the store need not write it again: a running run
+        is written as it begins (its rows grow with every record: writing them on every control
+        write would cost a whole run's rows each time), then once it has ended."""
+        if self.status == "running":
+            return (self.status,)
         return (self.status, len(self.report.rows), len(self.changes), self.changes_capped)
 
     @property
