@@ -17,6 +17,7 @@ from simulator.accounts.urls import routes as accounts_routes
 from simulator.books import errors as books_errors
 from simulator.books.urls import routes as books_routes
 from simulator.console.urls import routes as console_routes
+from simulator.control import errors as control_errors
 from simulator.control.errors import ControlError
 from simulator.control.urls import routes as control_routes
 from simulator.crm import errors as crm_errors
@@ -79,6 +80,9 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
         return crm_errors.InvalidRequestMethod().response()
     if service == "books":
         return books_errors.MethodNotAllowed().response()
+    if request.url.path.startswith("/__zohosim/"):
+        allowed = exc.headers.get("Allow", "") if isinstance(exc, HTTPException) and exc.headers else ""
+        return control_errors.MethodNotAllowed(request.method, allowed).response()
     return json_response({"error": "method_not_allowed"}, status_code=405)
 
 

@@ -107,6 +107,15 @@ class Store:
         for key in [k for k in self._known if k[0] == owner]:
             del self._known[key]
 
+    def forget_part(self, owner: str, part: str) -> None:
+        """Delete one part of ``owner``'s (inside ``atomic()``, in its transaction)."""
+        with self.atomic():
+            assert self._pending is not None
+            self._db.execute("DELETE FROM documents WHERE owner=? AND part=?", (owner, part))
+            self._db.execute("DELETE FROM entities WHERE owner=? AND part=?", (owner, part))
+            self._pending.pop((owner, part), None)
+        self._known.pop((owner, part), None)
+
     def close(self) -> None:
         self._db.close()
 

@@ -11,6 +11,7 @@ import random
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from simulator.accounts import scopes
@@ -25,7 +26,8 @@ from simulator.crm.seed import seed_crm
 from simulator.delivery import Dispatcher
 from simulator.events import books_differences, crm_differences
 from simulator.faults import FaultInjector
-from simulator.integration.models import CrmIntegration
+from simulator.integration import stored as stored_integration
+from simulator.integration.models import CrmIntegration, RunInProgress
 from simulator.limits import BooksLimits, CrmLimits, configure, raw_settings
 from simulator.notify import Notifier
 from simulator.requestlog import RequestLog
@@ -70,7 +72,7 @@ class Tenant:
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Bulk read jobs live with the server, not in exports or the store: a job is short-lived.
     bulk_reads: BulkReads = field(default_factory=BulkReads)
-    #: Books' own Zoho CRM integration: in memory only, like bulk reads.
+    #: Books' own Zoho CRM integration: in the store and in snapshots (``simulator.integration.stored``).
     integration: CrmIntegration = field(default_factory=CrmIntegration)
 
     def __post_init__(self) -> None:
@@ -97,6 +99,34 @@ class Tenant:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidState(f"the export does not load: {type(exc).__name__}: {exc}") from exc
         self.replace_orgs(crm, books)
+
+    def take_snapshot(self, name: str) -> None:
+        """Keep the org pair's state and the integration's (settings and history) under ``name``."""
+        integration = stored_integration.dump(self.integration)
+        self.snapshots[name] = {**self.export_state(), "integration": integration}
+
+    def restore_snapshot(self, name: str, *, clock: Clock, memory: Path | None = None) -> None:
+        """Back to a snapshot; one taken before the integration was kept leaves it as it is.
+        The restored integration's syncer forgets what it knew (``memory``: its file, if any), as
+        the orgs it spoke of are gone. Raises ``RunInProgress`` while the integration runs, and
+        changes nothing then."""
+        document = self.snapshots[name]
+        if "integration" in document and self.integration.running is not None:
+            raise RunInProgress(self.integration.running.run_id)
+        try:
+            integration = (
+                stored_integration.load(document["integration"], memory=memory)
+                if "integration" in document
+                else None
+            )
+        except stored_integration.InvalidIntegration as exc:
+            raise InvalidState(str(exc)) from exc
+        self.import_state(document, clock=clock)
+        if integration is not None:
+            self.integration.close()
+            if integration.state is not None:
+                integration.state.forget_all()
+            self.integration = integration
 
     def replace_orgs(self, crm: CrmOrg, books: BooksOrg) -> None:
         """Take new orgs; their watchers carry over and are told of every record that differs."""
@@ -173,6 +203,11 @@ class Simulator:
     _stored_snapshots: dict[str, dict[str, Any]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
+    #: Each tenant's integration as last written to the store: the signature of its settings
+    #: (under "") and of each run (under its id).
+    _stored_integrations: dict[str, dict[str, tuple[object, ...]]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
     #: Freeze seeded objects out of the garbage collector (``zohosim serve`` sets it; see ``freeze``).
     freeze_seeded: bool = False
 
@@ -225,6 +260,7 @@ class Simulator:
         self.notifier.forget(self.tenants.pop(tenant_id))
         self.accounts.forget_tenant(tenant_id)
         self._stored_snapshots.pop(tenant_id, None)
+        self._stored_integrations.pop(tenant_id, None)
         if self.store is not None:
             self.store.forget(tenant_id)
 
@@ -300,6 +336,7 @@ def attach_store(sim: Simulator, store: Store) -> bool:
     """Serve from ``store``: load what it holds (True), or start persisting into an empty one (False)."""
     sim.store = store
     sim._stored_snapshots.clear()
+    sim._stored_integrations.clear()
     accounts = store.load(_SERVER, "accounts")
     if accounts is None:
         persist(sim)
@@ -314,14 +351,22 @@ def _load_all(sim: Simulator, store: Store, accounts: dict[str, Any]) -> None:
     _restore_clock(sim, store.load(_SERVER, "clock"))
     sim.tenants.clear()
     sim._stored_snapshots.clear()
+    sim._stored_integrations.clear()
     for owner in store.owners():
         if owner != _SERVER:
             tenant = sim.tenants[owner] = _load_tenant(sim, store, owner)
             sim._stored_snapshots[owner] = dict(tenant.snapshots)
+            sim._stored_integrations[owner] = {
+                "": tenant.integration.signature(),
+                **{run.run_id: run.signature() for run in tenant.integration.history},
+            }
 
 
-#: A tenant's store parts besides its "tenant" metadata: its CRM org, its Books org, its snapshots.
-PARTS = ("crm", "books", "snapshots")
+#: The store parts of a tenant's integration: its settings, and each of its runs (by run id).
+INTEGRATION, INTEGRATION_RUN = "integration", "integration-run:"
+#: A tenant's store parts besides its "tenant" metadata: its CRM org, its Books org, its snapshots
+#: and its Books CRM integration.
+PARTS = ("crm", "books", "snapshots", "integration")
 
 
 def persist(sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str, ...] = PARTS) -> None:
@@ -344,6 +389,8 @@ def persist(sim: Simulator, tenant: Tenant | None = None, *, services: tuple[str
                 for service in services:
                     if service == "snapshots":
                         _persist_snapshots(sim, store, each)
+                    elif service == "integration":
+                        _persist_integration(sim, store, each)
                     else:
                         store.save(each.tenant_id, service, getattr(each, service).to_json())
     except (sqlite3.Error, OSError):
@@ -368,6 +415,44 @@ def _persist_snapshots(sim: Simulator, store: Store, tenant: Tenant) -> None:
         return
     store.save(tenant.tenant_id, "snapshots", current)
     sim._stored_snapshots[tenant.tenant_id] = dict(current)  # holds the documents: no id is reused
+
+
+def _persist_integration(sim: Simulator, store: Store, tenant: Tenant) -> None:
+    """Write what changed of the tenant's integration: its settings, and each run as it begins and
+    ends (a run is its own part, so that a long history is not written again on every change)."""
+    integration, owner = tenant.integration, tenant.tenant_id
+    saved = sim._stored_integrations.setdefault(owner, {})
+    signature = integration.signature()
+    if saved.get("") != signature:
+        store.save(owner, INTEGRATION, stored_integration.settings(integration))
+        saved[""] = signature
+    runs = {run.run_id: run for run in integration.history}
+    for run_id, run in runs.items():
+        if saved.get(run_id) != run.signature():
+            store.save(owner, f"{INTEGRATION_RUN}{run_id}", stored_integration.run_document(run))
+            saved[run_id] = run.signature()
+    for run_id in [key for key in saved if key and key not in runs]:
+        store.forget_part(owner, f"{INTEGRATION_RUN}{run_id}")
+        del saved[run_id]
+
+
+def integration_memory(sim: Simulator, tenant_id: str) -> Path | None:
+    """Where a tenant's integration keeps the syncer's memory: a file beside the store, if any."""
+    return None if sim.store is None else sim.store.path.parent / "integration" / f"{tenant_id}.sqlite3"
+
+
+def _load_integration(sim: Simulator, store: Store, tenant_id: str) -> CrmIntegration | None:
+    """The tenant's saved integration; None in a store from before it was kept."""
+    document = store.load(tenant_id, INTEGRATION)
+    if document is None:
+        return None
+    if isinstance(document.get("history"), list):
+        runs = (store.load(tenant_id, f"{INTEGRATION_RUN}{run_id}") for run_id in document["history"])
+        document["history"] = [run for run in runs if run is not None]
+    try:
+        return stored_integration.load(document, memory=integration_memory(sim, tenant_id))
+    except stored_integration.InvalidIntegration as exc:
+        raise InvalidState(f"the store at {store.path}, tenant {tenant_id!r}: {exc}") from exc
 
 
 def _tenant_meta(tenant: Tenant) -> dict[str, Any]:
@@ -396,6 +481,7 @@ def _load_tenant(sim: Simulator, store: Store, tenant_id: str) -> Tenant:
     )
     configure(tenant.crm_limits, meta["limits"]["crm"])
     configure(tenant.books_limits, meta["limits"]["books"])
+    tenant.integration = _load_integration(sim, store, tenant_id) or tenant.integration
     return tenant
 
 

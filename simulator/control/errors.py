@@ -67,3 +67,11 @@ class UnknownRun(ControlError):
 
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run {run_id!r} in the history: GET .../books/crm-integration/runs lists them")
+
+
+class MethodNotAllowed(ControlError):
+    status_code = 405
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: str) -> None:
+        super().__init__(f"{method} is not allowed here: use {allowed or 'another route'}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -11,9 +12,11 @@ from starlette.responses import Response
 from simulator.control.errors import BadRequest, IntegrationConflict, UnknownRun
 from simulator.control.responses import _body, _sim, _tenant
 from simulator.http import json_response
+from simulator.integration import changes as record_changes
+from simulator.integration.changes import Change
 from simulator.integration.models import INTERVAL, IntegrationRefused, ModuleSetting, NotConnected, Run
 from simulator.integration.runner import start_run
-from simulator.tenants import Tenant
+from simulator.tenants import Tenant, integration_memory
 from syncer.config import (
     CRM_SOURCES,
     DUPLICATE_MODES,
@@ -40,6 +43,8 @@ OPTIONS = frozenset(
         "person_map",
     }
 )
+#: The options for a CRM account's contacts: only customers synced from Accounts & their Contacts.
+CONTACT_OPTIONS = frozenset({"contact_map", "person_map"})
 CRM_MODULES = ("Accounts", "Contacts", "Vendors", "Products")
 PAGE, MAX_PAGE = 200, 1000
 
@@ -48,7 +53,7 @@ async def settings(request: Request) -> Response:
     """GET the settings; PUT connects, disconnects and saves module configurations."""
     tenant = _tenant(request)
     if request.method == "PUT":
-        _update(tenant, await _body(request))
+        _update(tenant, await _body(request), memory=integration_memory(_sim(request), tenant.tenant_id))
     return json_response(settings_json(tenant))
 
 
@@ -114,6 +119,7 @@ async def run_detail(request: Request) -> Response:
             "books_id": row.books_id,
             "name": row.name,
             "reason": row.reason,
+            "changes": _changes_json(run.changes.get(row)),
         }
         for row in rows[offset : offset + limit]
     ]
@@ -122,7 +128,7 @@ async def run_detail(request: Request) -> Response:
     )
 
 
-def _update(tenant: Tenant, body: dict[str, Any]) -> None:
+def _update(tenant: Tenant, body: dict[str, Any], *, memory: Path | None) -> None:
     """Apply a PUT: checked whole before anything changes."""
     integration = tenant.integration
     if not body or not set(body) <= {"connected", "crm_org_id", "modules"}:
@@ -140,7 +146,7 @@ def _update(tenant: Tenant, body: dict[str, Any]) -> None:
         if changes and not connected:
             raise NotConnected()
         if "connected" in body:
-            integration.connect() if connected else integration.disconnect()
+            integration.connect(memory=memory) if connected else integration.disconnect()
         if changes:
             integration.configure(changes)
     except IntegrationRefused as exc:
@@ -167,6 +173,11 @@ def _module_changes(tenant: Tenant, raw: Any) -> dict[str, ModuleSync | None]:
             module_sync = parse_module_sync({**options, "module": module}, where=where)
         except ConfigError as exc:
             raise BadRequest(str(exc)) from exc
+        misplaced = sorted(CONTACT_OPTIONS & set(options))
+        if misplaced and not module_sync.with_persons:
+            raise BadRequest(
+                f"{where}.{misplaced[0]}: only customers with crm_source accounts_and_contacts take it"
+            )
         _check_views(tenant, module_sync, where)
         changes[module] = module_sync
     return changes
@@ -257,8 +268,17 @@ def run_summary(run: Run) -> dict[str, Any]:
         "totals_by_module": {module_of[label]: counts for label, counts in report.totals_by_sync().items()},
         "api_calls": dict(report.calls),
         "records_total": len(report.rows),
+        "changes": {"records": len(run.changes), "capped": run.changes_capped, "cap": record_changes.CAP},
         "requests": {"first_seq": run.first_seq, "last_seq": run.last_seq},
     }
+
+
+def _changes_json(changes: tuple[Change, ...] | None) -> list[dict[str, Any]] | None:
+    """A record's mapped fields that changed; None when the run wrote nothing there (or the
+    record is gone, or its changes were past the cap)."""
+    if changes is None:
+        return None
+    return [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
 
 
 def _pairs(pairs: tuple[FieldPair, ...]) -> list[list[str]]:

@@ -13,11 +13,12 @@ from starlette.responses import Response
 from simulator.books import customfields
 from simulator.books.editions import DEFAULT_EDITION, EDITIONS
 from simulator.clock import ClockRangeError, parse_datetime
-from simulator.control.errors import BadRequest, TenantExists, UnknownTenant
+from simulator.control.errors import BadRequest, IntegrationConflict, TenantExists, UnknownTenant
 from simulator.crm.render import view_detail
 from simulator.errors import ZohoError
 from simulator.faults import InvalidRule
 from simulator.http import BodyError, json_response, read_json
+from simulator.integration.models import RunInProgress
 from simulator.integration.runner import start_due_runs
 from simulator.limits import InvalidLimits, configure
 from simulator.requestlog import entries_json
@@ -28,6 +29,7 @@ from simulator.tenants import (
     Simulator,
     Sizes,
     Tenant,
+    integration_memory,
     seed_org_pair,
 )
 
@@ -339,14 +341,21 @@ async def take_snapshot(request: Request) -> Response:
     name = (await _body(request)).get("name")
     if not isinstance(name, str) or not name:
         raise BadRequest("'name' must be a non-empty string")
-    tenant.snapshots[name] = tenant.export_state()
+    tenant.take_snapshot(name)
     return json_response({"snapshot": name}, status_code=201)
 
 
 async def restore_snapshot(request: Request) -> Response:
-    tenant = _tenant(request)
-    tenant.import_state(_snapshot(tenant, request.path_params["name"]), clock=_sim(request).clock)
-    return json_response({"restored": request.path_params["name"]})
+    tenant, name = _tenant(request), request.path_params["name"]
+    _snapshot(tenant, name)
+    try:
+        memory = integration_memory(_sim(request), tenant.tenant_id)
+        tenant.restore_snapshot(name, clock=_sim(request).clock, memory=memory)
+    except RunInProgress as exc:
+        raise IntegrationConflict(exc.code, f"{exc}: restore the snapshot after it") from exc
+    except InvalidState as exc:
+        raise BadRequest(f"snapshot {name!r} does not load: {exc}") from exc
+    return json_response({"restored": name})
 
 
 async def delete_snapshot(request: Request) -> Response:

@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from simulator.books.models import BooksOrg
+from simulator.integration.changes import Change
 from syncer.config import DEFAULT_INTERVAL, MODULES, ModuleSync
 from syncer.mapping import SPEC_BY_MODULE
 from syncer.plan import Action
@@ -81,8 +83,24 @@ class Run:
     finished: datetime | None = None
     last_seq: int | None = None
     error: str | None = None
+    #: What each record the run wrote became (see ``simulator.integration.changes``), once it ended.
+    changes: dict[Row, tuple[Change, ...]] = field(default_factory=dict, repr=False)
+    #: Whether more records changed than the run keeps (``changes.CAP``).
+    changes_capped: bool = False
     #: Set when the run ends, for those who wait for it (on the simulator's event loop).
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def signature(self) -> tuple[object, ...]:
+        """Equal for two states of the run when the store need not write it again: a running run
+        is written as it begins (its rows grow with every record: writing them on every control
+        write would cost a whole run's rows each time), then once it has ended."""
+        if self.status == "running":
+            return (self.status,)
+        return (self.status, len(self.report.rows), len(self.changes), self.changes_capped)
+
+    @property
+    def sync_by_label(self) -> dict[str, ModuleSync]:
+        return {sync.label: sync for sync in self.syncs}
 
     @property
     def module_by_label(self) -> dict[str, str]:
@@ -108,20 +126,33 @@ class CrmIntegration:
     #: What the integration remembers between runs (links, checkpoints): made on connecting.
     state: SyncState | None = None
     running: Run | None = None
-    _runs: int = 0
+    #: Runs begun so far: run ids are never reused.
+    runs_started: int = 0
 
-    def connect(self) -> None:
+    def connect(self, *, memory: Path | None = None) -> None:
+        """Connect, with the syncer's memory empty: in the file ``memory`` (kept across restarts;
+        it may hold an earlier connection's, which is forgotten), or in RAM."""
         if not self.connected:
-            self.connected, self.state = True, SyncState()
+            self.resume(memory=memory)
+            assert self.state is not None
+            self.state.forget_all()
+
+    def resume(self, *, memory: Path | None) -> None:
+        """Connected again as it was saved, remembering what the file ``memory`` holds."""
+        self.connected, self.state = True, SyncState(memory or ":memory:")
 
     def disconnect(self) -> None:
         """Forget the configurations, their schedules and the links; the history stays."""
         if self.running is not None:
             raise RunInProgress(self.running.run_id)
-        if self.state is not None:
-            self.state.close()
+        self.close()
         self.connected, self.state = False, None
         self.modules.clear()
+
+    def close(self) -> None:
+        """Let go of the syncer's memory: this integration is being replaced."""
+        if self.state is not None:
+            self.state.close()
 
     def configure(self, changes: Mapping[str, ModuleSync | None]) -> None:
         """Replace the named modules' configurations (None removes one); a module keeps its
@@ -154,9 +185,9 @@ class CrmIntegration:
         if self.running is not None:
             raise RunInProgress(self.running.run_id)
         settings = self._settings(modules)
-        self._runs += 1
+        self.runs_started += 1
         run = Run(
-            run_id=f"run-{self._runs}",
+            run_id=f"run-{self.runs_started}",
             trigger=trigger,
             syncs=tuple(setting.sync for setting in settings.values()),
             modules=tuple(settings),
@@ -182,6 +213,16 @@ class CrmIntegration:
             if setting is not None:
                 setting.last_run = run.run_id
                 setting.next_run = next_tick(run.started, setting.sync, now)
+
+    def signature(self) -> tuple[object, ...]:
+        """Equal for two states of the settings only when nothing that is saved of them changed;
+        the history by its run ids (see ``Run.signature``)."""
+        return (
+            self.connected,
+            self.runs_started,
+            tuple((m, s.sync, s.next_run, s.last_run) for m, s in self.modules.items()),
+            tuple(run.run_id for run in self.history),
+        )
 
     def run(self, run_id: str) -> Run | None:
         return next((run for run in self.history if run.run_id == run_id), None)

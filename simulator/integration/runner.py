@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.clock import Clock
 from simulator.errors import ZohoError
+from simulator.integration.changes import STEP, Before, collect_changes
 from simulator.integration.models import Run, record_link
 from simulator.requestlog import SOURCE_HEADER
 from simulator.tenants import Simulator, Tenant, persist
@@ -98,7 +99,10 @@ def start_due_runs(app: ASGIApp, sim: Simulator) -> list[tuple[Tenant, Run]]:
 async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state: SyncState) -> None:
     integration = tenant.integration
     error: str | None = "stopped before it finished"
+    before = Before.of(run.syncs)
     try:
+        for _ in before.fill(crm=tenant.crm, books=tenant.books):
+            await asyncio.sleep(0)
         await anyio.to_thread.run_sync(_run_engine, app, sim, tenant, run, state)
         error = None
     except (ConfigError, ZohoClientError, httpx.HTTPError) as exc:
@@ -107,19 +111,39 @@ async def _execute(app: ASGIApp, sim: Simulator, tenant: Tenant, run: Run, state
         logger.exception("the Books CRM integration's %s of tenant %s failed", run.run_id, tenant.tenant_id)
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        error = _save_marks(sim, tenant) or error
+        try:
+            await _collect_changes(run, before, tenant)
+        except Exception:  # the run's outcomes stand without their changes: it must still end
+            logger.exception("the changes of %s of tenant %s are lost", run.run_id, tenant.tenant_id)
         integration.end(run, now=sim.clock.now(), last_seq=sim.request_log.last_seq, error=error)
+        unsaved = _save(sim, tenant)
+        if unsaved:
+            run.status, run.error = "failed", unsaved
         run.done.set()
 
 
-def _save_marks(sim: Simulator, tenant: Tenant) -> str | None:
-    """Write the Books org to the store (if any): the zcrm marks are set outside any API write."""
+async def _collect_changes(run: Run, before: Before, tenant: Tenant) -> None:
+    """What each record the run wrote became, a step of rows at a time (the loop goes on serving)."""
+    rows = list(run.report.rows)
+    for start in range(0, len(rows), STEP):
+        step = rows[start : start + STEP]
+        if collect_changes(
+            step, run.sync_by_label, before, crm=tenant.crm, books=tenant.books, into=run.changes
+        ):
+            run.changes_capped = True
+            return
+        await asyncio.sleep(0)
+
+
+def _save(sim: Simulator, tenant: Tenant) -> str | None:
+    """Write the Books org and the integration to the store (if any): the zcrm marks are set
+    outside any API write, and the run has just ended."""
     if sim.tenants.get(tenant.tenant_id) is not tenant:
         return None  # deleted while the run went on: nothing to keep
     try:
-        persist(sim, tenant, services=("books",))
+        persist(sim, tenant, services=("books", "integration"))
     except (sqlite3.Error, OSError) as exc:
-        return f"the store could not save the run's zcrm marks: {exc}"
+        return f"the store could not save the run and its zcrm marks: {exc}"
     return None
 
 
