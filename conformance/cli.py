@@ -82,6 +82,14 @@ def add_parser(commands: Any) -> None:
     conform.add_argument("--seed", type=int, help="draw scenarios from this seed (repeat a thorough run)")
     conform.add_argument("--timeout", type=float, default=120.0, help="seconds one command run may take")
     conform.add_argument(
+        "--settle-polls",
+        type=int,
+        default=20,
+        metavar="N",
+        help="daemon route: polls (50 ms apart) with no new request that count as quiet, for a daemon that "
+        "never reports idle; raise it on a slow machine (default: 20)",
+    )
+    conform.add_argument(
         "--work-dir",
         "--out",
         dest="work_dir",
@@ -114,16 +122,21 @@ def run_command(args: argparse.Namespace) -> int:
     if args.contract or args.config_schema:
         print(contract_text() if args.contract else config_schema_text(), end="")
         return 0
-    if not (args.syncer_cmd or args.syncer_python):
+    if not (args.syncer_cmd or args.syncer_python or args.syncer_daemon):
         print(
-            "zohosim conform: give the syncer: --syncer-cmd 'CMD' (any language) or "
-            "--syncer-python MODULE:FACTORY",
+            "zohosim conform: give the syncer: --syncer-cmd 'CMD' (any language), "
+            "--syncer-python MODULE:FACTORY or --syncer-daemon 'CMD'",
             file=sys.stderr,
         )
         return 2
+    if args.settle_polls < 1:
+        print("zohosim conform: --settle-polls must be 1 or more", file=sys.stderr)
+        return 2
     try:
         if args.syncer_daemon:
-            adapter: Any = DaemonAdapter(args.syncer_daemon, timeout=args.timeout)
+            adapter: Any = DaemonAdapter(
+                args.syncer_daemon, timeout=args.timeout, settle_polls=args.settle_polls
+            )
         else:
             adapter = adapter_for(cmd=args.syncer_cmd, python=args.syncer_python, timeout=args.timeout)
         profile = get_profile(args.profile, seed=args.seed)

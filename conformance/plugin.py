@@ -31,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--zohosim-syncer-daemon", metavar="CMD", help="run the suites against this long-running syncer"
     )
+    group.addoption(
+        "--zohosim-settle-polls",
+        type=int,
+        default=20,
+        help="daemon route: quiet polls (50 ms apart) that count as quiescence for a daemon that never "
+        "reports idle",
+    )
     group.addoption("--zohosim-profile", default="quick", help="quick (default), thorough or ci")
     group.addoption("--zohosim-scenario-seed", type=int, default=None, help="draw scenarios from this seed")
     group.addoption("--zohosim-replay", metavar="FILE", help="run one saved scenario (a failure file)")
@@ -98,7 +105,7 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
         pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
     timeout = config.getoption("--zohosim-timeout")
     adapter = (
-        DaemonAdapter(daemon, timeout=timeout)
+        DaemonAdapter(daemon, timeout=timeout, settle_polls=config.getoption("--zohosim-settle-polls"))
         if daemon
         else adapter_for(cmd=cmd, python=python, timeout=timeout, search=(config.rootpath,))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -94,3 +95,30 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conform", "--syncer-python", "no_such_module_here:factory"]) == 2
     assert main(["conform", "--profile", "ci"]) == 2  # a syncer is required
     assert "give the syncer: --syncer-cmd" in capsys.readouterr().err
+    assert main(["conform", "--syncer-daemon", "true", "--settle-polls", "0"]) == 2
+    assert "--settle-polls must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.server
+def test_the_daemon_route_needs_no_other_syncer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--syncer-daemon`` alone is a whole command: a daemon that dies at once fails its runs."""
+    code = main(
+        [
+            "conform",
+            "--syncer-daemon",
+            f"{sys.executable} -c 'raise SystemExit(3)'",
+            "--profile",
+            "ci",
+            "--groups",
+            "lifecycle",
+            "--kinds",
+            "vendors",
+            "--timeout",
+            "30",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "the daemon exited (status 3)" in captured.out + captured.err
