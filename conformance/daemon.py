@@ -67,8 +67,12 @@ class DaemonAdapter:
         poll_interval: float = POLL_INTERVAL,
         settle_polls: int = 20,
         poll_seconds: float = 0.05,
+        cwd: Path | None = None,
     ) -> None:
         self.cmd, self.name = cmd, cmd
+        #: The daemon starts here, as the command route's syncer does: by default the folder the
+        #: harness was started in, so that a relative command (``python my_daemon.py``) is found.
+        self.cwd = cwd or Path.cwd()
         self.timeout, self.poll_interval = timeout, poll_interval
         self.settle_polls, self.poll_seconds = settle_polls, poll_seconds
         #: Polls before a run counts as failed: the timeout, counted in polls (each at least one sleep).
@@ -148,7 +152,7 @@ class DaemonAdapter:
                 self.cmd,
                 shell=True,
                 env=env,
-                cwd=logs,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -160,7 +164,8 @@ class DaemonAdapter:
     def _wait_ready(self, daemon: _Daemon) -> None:
         for _ in range(self.max_polls):
             if daemon.process.poll() is not None:
-                raise _NotQuiet(f"the daemon exited (status {daemon.process.returncode}) before serving")
+                status = daemon.process.returncode
+                raise _NotQuiet(f"`{self.cmd}` (in {self.cwd}) exited with status {status} before serving")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", daemon.port), 1):
                 return
             time.sleep(self.poll_seconds)

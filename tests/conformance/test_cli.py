@@ -100,25 +100,26 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.server
-def test_the_daemon_route_needs_no_other_syncer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``--syncer-daemon`` alone is a whole command: a daemon that dies at once fails its runs."""
+def test_the_daemon_route_runs_the_readmes_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's words: ``--syncer-daemon`` alone, a command relative to the caller's folder."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
     code = main(
         [
             "conform",
             "--syncer-daemon",
-            f"{sys.executable} -c 'raise SystemExit(3)'",
+            f"{sys.executable} examples/python-daemon/daemon.py",
             "--profile",
             "ci",
             "--groups",
             "lifecycle",
             "--kinds",
             "vendors",
-            "--timeout",
-            "30",
             "--out",
             str(tmp_path / "out"),
         ]
     )
-    captured = capsys.readouterr()
-    assert code == 1, captured.err
-    assert "the daemon exited (status 3)" in captured.out + captured.err
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "IDEMPOTENT" in out and "pass" in out

@@ -135,7 +135,7 @@ def test_a_daemon_that_never_listens_fails_its_run_with_a_clear_error(tmp_path: 
         result = run_suite(opened, "first_sync", "vendors", profile)
     assert result.failure is not None
     errors = [run.error for _, run in result.failure.runs]
-    assert any("exited (status 3) before serving" in e for e in errors), errors
+    assert any("exited with status 3 before serving" in e for e in errors), errors
 
 
 def test_an_unknown_daemon_mutant_is_refused() -> None:
