@@ -223,6 +223,10 @@ def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
     return failure_report(result.failure, kind=result.kind, saved=saved, replay=commands, ignore=ignored)
 
 
+#: What an unreadable replay raises: a missing file, bad JSON, or a document that is not a scenario.
+REPLAY_ERRORS = (OSError, ValueError, KeyError, TypeError)
+
+
 def load_replay(raw: str) -> tuple[str | None, str, Scenario]:
     """A failure file (or its JSON text), or a bare scenario: (group, module sync, scenario)."""
     text = raw if raw.lstrip().startswith("{") else Path(raw).read_text(encoding="utf-8")
@@ -251,7 +255,7 @@ def _work_dir(work_dir: Path) -> Iterator[Path]:
 def _replay(args: argparse.Namespace, adapter: Any, groups: list[str], workroot: Path) -> int:
     try:
         group, kind, scenario = load_replay(args.replay)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except REPLAY_ERRORS as error:
         print(f"zohosim conform: --replay: cannot read the scenario: {error}", file=sys.stderr)
         return 2
     group = group or (groups[0] if args.groups else "lifecycle")

@@ -61,11 +61,23 @@ def test_eventual(zohosim_conformance: Conformance, zohosim_kind: str) -> None:
 
 def test_replay(zohosim_conformance: Conformance) -> None:
     """``--zohosim-replay=FILE``: one saved scenario through its group."""
-    from conformance.cli import load_replay
+    from conformance.cli import REPLAY_ERRORS, load_replay
+    from conformance.world import ScenarioError
 
     if not zohosim_conformance.replay:
         pytest.skip("no --zohosim-replay")
-    group, kind, scenario = load_replay(zohosim_conformance.replay)
-    outcome = replay(zohosim_conformance.harness, group or "lifecycle", scenario)
+    try:
+        group, kind, scenario = load_replay(zohosim_conformance.replay)
+        outcome = replay(zohosim_conformance.harness, group or "lifecycle", scenario)
+    except (*REPLAY_ERRORS, ScenarioError) as error:
+        problem = f"not a scenario the harness can run ({error!r})"
+    else:
+        problem = None
+    if problem is not None:  # failed outside the except block: one line, no chained traceback
+        pytest.fail(
+            f"--zohosim-replay={zohosim_conformance.replay}: {problem}; "
+            "fix the file, or replay one that the harness saved",
+            pytrace=False,
+        )
     if outcome.failed():
         pytest.fail(failure_report(outcome, kind=kind, max_violations=20), pytrace=False)

@@ -59,3 +59,14 @@ def test_without_the_option_the_plugin_collects_nothing(tmp_path: Path) -> None:
     result = _pytest(tmp_path, "--collect-only")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_mine" in result.stdout and "suite_tests" not in result.stdout
+
+
+def test_an_impossible_replay_is_one_line(tmp_path: Path) -> None:
+    """A file that is not a saved scenario fails the replay with what to do, not a traceback."""
+    (tmp_path / "bad.json").write_text('{"bad": 1}')
+    result = _pytest(
+        tmp_path, "--zohosim-syncer=conformance.reference:factory", "--zohosim-replay=bad.json"
+    )
+    assert result.returncode == 1, result.stdout
+    assert "--zohosim-replay=bad.json: not a scenario the harness can run" in result.stdout
+    assert "Traceback" not in result.stdout and "During handling" not in result.stdout
