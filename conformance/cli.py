@@ -219,7 +219,9 @@ def _report(args: argparse.Namespace, result: Any, ignored: list[str]) -> str:
     saved = save_failure(
         result.failure, args.work_dir / "failures", kind=result.kind, syncer=syncer, ignore=ignored
     )
-    commands = replay_commands(saved, syncer_cmd=args.syncer_cmd, syncer_python=args.syncer_python)
+    commands = replay_commands(
+        saved, syncer_cmd=args.syncer_cmd, syncer_python=args.syncer_python, syncer_daemon=args.syncer_daemon
+    )
     return failure_report(result.failure, kind=result.kind, saved=saved, replay=commands, ignore=ignored)
 
 

@@ -85,6 +85,7 @@ class Conformance:
     profile: Any
     syncer_python: str | None
     syncer_cmd: str | None
+    syncer_daemon: str | None
     out: Path
     replay: str | None
 
@@ -102,7 +103,9 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     python, cmd = config.getoption("--zohosim-syncer"), config.getoption("--zohosim-syncer-cmd")
     daemon = config.getoption("--zohosim-syncer-daemon")
     if not (python or cmd or daemon):
-        pytest.skip("give --zohosim-syncer=MODULE:FACTORY or --zohosim-syncer-cmd=CMD")
+        pytest.skip(
+            "give --zohosim-syncer=MODULE:FACTORY, --zohosim-syncer-cmd=CMD or --zohosim-syncer-daemon=CMD"
+        )
     timeout = config.getoption("--zohosim-timeout")
     adapter = (
         DaemonAdapter(daemon, timeout=timeout, settle_polls=config.getoption("--zohosim-settle-polls"))
@@ -117,7 +120,8 @@ def zohosim_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]
     set_hypothesis_home_dir(out / "hypothesis")  # the suites' cache in the work dir, as the CLI's
     try:
         with open_harness(adapter, served=served) as harness:
-            yield Conformance(harness, profile, python, cmd, out, config.getoption("--zohosim-replay"))
+            replay = config.getoption("--zohosim-replay")
+            yield Conformance(harness, profile, python, cmd, daemon, out, replay)
     finally:
         set_hypothesis_home_dir(None)
 

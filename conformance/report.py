@@ -164,9 +164,15 @@ def save_failure(
     return path
 
 
-def replay_commands(path: Path, *, syncer_cmd: str | None, syncer_python: str | None) -> list[str]:
+def replay_commands(
+    path: Path, *, syncer_cmd: str | None, syncer_python: str | None, syncer_daemon: str | None = None
+) -> list[str]:
     commands = []
     target = shlex.quote(str(path))
+    if syncer_daemon is not None:
+        daemon = shlex.quote(syncer_daemon)
+        commands.append(f"zohosim conform --replay {target} --syncer-daemon {daemon}")
+        commands.append(f"pytest --zohosim-syncer-daemon={daemon} --zohosim-replay={target}")
     if syncer_cmd is not None:
         commands.append(f"zohosim conform --replay {target} --syncer-cmd {shlex.quote(syncer_cmd)}")
     if syncer_python is not None:

@@ -18,10 +18,13 @@ def _check(conformance: Conformance, group: str, kind: str) -> None:
         raise result.error
     if result.failure is None:
         return
-    syncer = conformance.syncer_cmd or conformance.syncer_python or "?"
+    syncer = conformance.syncer_cmd or conformance.syncer_python or conformance.syncer_daemon or "?"
     saved = save_failure(result.failure, conformance.out / "failures", kind=kind, syncer=syncer)
     commands = replay_commands(
-        saved, syncer_cmd=conformance.syncer_cmd, syncer_python=conformance.syncer_python
+        saved,
+        syncer_cmd=conformance.syncer_cmd,
+        syncer_python=conformance.syncer_python,
+        syncer_daemon=conformance.syncer_daemon,
     )
     pytest.fail(failure_report(result.failure, kind=kind, saved=saved, replay=commands), pytrace=False)
 

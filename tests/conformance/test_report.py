@@ -4,11 +4,12 @@ equal never shown as missing, a failed run first, and a link to each invariant's
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from conformance.invariants import CheckReport
 from conformance.observe import RecordDiff, RunOutcome, Violation
 from conformance.progress import Progress
-from conformance.report import failure_report, record_table
+from conformance.report import failure_report, record_table, replay_commands
 from conformance.scenarios import Scenario, SyncSpec
 from conformance.session import Outcome
 
@@ -140,3 +141,13 @@ def test_progress_draws_a_bar_on_a_terminal() -> None:
         for _ in range(3):
             tick(_Ran())
     assert "[1/1] faults items" in stream.getvalue()
+
+
+def test_a_daemon_failure_is_replayed_with_the_daemon() -> None:
+    commands = replay_commands(
+        Path("f.json"), syncer_cmd=None, syncer_python=None, syncer_daemon="python my daemon.py"
+    )
+    assert commands == [
+        "zohosim conform --replay f.json --syncer-daemon 'python my daemon.py'",
+        "pytest --zohosim-syncer-daemon='python my daemon.py' --zohosim-replay=f.json",
+    ]
