@@ -96,7 +96,7 @@ def books_for_crm(books: BooksOrg, module: str, record_id: str) -> list[dict[str
     return found
 
 
-def crm_links(crm: CrmOrg, record: Contact | Item) -> list[dict[str, str]]:
+def crm_links(crm: CrmOrg, record: Contact | Item) -> list[dict[str, str | None]]:
     """The CRM records a Books record's ``zcrm_*`` ids point at (a missing one is shown as such)."""
     links = []
     for name, module in LINK_MODULES.items():
