@@ -46,7 +46,7 @@ def _example() -> ModuleType:
 
 def _mutant(name: str) -> Any:
     example = _example()
-    base = example.Daemon
+    base = example.Daemon  # loaded at run time, so mypy can't check a subclass (the ignores below)
 
     class NeverPolls(base):  # type: ignore[misc, valid-type]
         """Trusts notifications: after its first pass it syncs only when one comes, so a dropped

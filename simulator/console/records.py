@@ -176,7 +176,7 @@ def side_by_side(
     target = books.items.get(books_id) if kind == "items" else books.contacts.get(books_id)
     if record is None or target is None:
         return None
-    detail = books.show_item(target) if kind == "items" else books.show_contact(target)  # type: ignore[arg-type]
+    detail = books.show_item(target) if isinstance(target, Item) else books.show_contact(target)
     rows = []
     for books_field, crm_field in pairs:
         crm_value = record.get(crm_field)
