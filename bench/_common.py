@@ -39,9 +39,10 @@ def machine() -> dict[str, str]:
                 model = line.split(":", 1)[1].strip()
                 break
     memory = "unknown"
-    with contextlib.suppress(OSError, AttributeError):
-        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-        memory = f"{kib / 1024 / 1024:.0f} GiB"
+    with contextlib.suppress(OSError):  # no /proc: not Linux
+        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        if found:
+            memory = f"{int(found.group(1)) / 1024 / 1024:.0f} GiB"
     from importlib.metadata import version
 
     stack = ", ".join(f"{name} {version(name)}" for name in ("uvicorn", "starlette", "orjson", "h11"))

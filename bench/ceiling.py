@@ -14,12 +14,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def build_app(capture: dict[str, dict]) -> object:
+def build_app(capture: dict[str, dict]) -> Starlette:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response

@@ -39,7 +39,7 @@ def main() -> None:
     with open_harness(adapter) as harness:
         for group in args.groups.split(","):
             for kind in args.kinds.split(","):
-                waits = len(adapter.quiescence_seconds)
+                steps_before = len(adapter.quiescence_seconds)
                 started = time.perf_counter()
                 result = run_suite(harness, group, kind, PROFILES[args.profile])
                 seconds = time.perf_counter() - started
@@ -47,7 +47,7 @@ def main() -> None:
                 print(
                     f"{group:<10} {kind:<12} {result.examples:>3} scenarios {state}  "
                     f"{result.examples / seconds:5.2f} scenarios/s  "
-                    f"{len(adapter.quiescence_seconds) - waits} steps"
+                    f"{len(adapter.quiescence_seconds) - steps_before} steps"
                 )
     waits = sorted(adapter.quiescence_seconds)
     if waits:

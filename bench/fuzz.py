@@ -42,7 +42,7 @@ import yaml
 
 from bench._common import ROOT, Served, print_machine, serve
 from tests.crm.expect import OAS_GAPS
-from tests.openapi import validate_response
+from tests.openapi import Service, validate_response
 
 OAS_DIR = Path(os.environ.get("ZOHOSIM_OAS_DIR") or ROOT.parent / "shared" / "zoho-oas")
 CHECKS = ("not_a_server_error", "response_schema_conformance")
@@ -337,7 +337,7 @@ ONE_OF_REASON = (
 )
 
 
-def classify(service: str, failure: Failure) -> str | None:
+def classify(service: Service, failure: Failure) -> str | None:
     """Why a schema failure is Zoho's document and not the simulator (None: it is the simulator)."""
     if failure.check != "response_schema_conformance":
         return None
@@ -572,7 +572,7 @@ class ServiceResult:
 
 def fuzz(
     *,
-    services: tuple[str, ...] = ("crm", "books"),
+    services: tuple[Service, ...] = ("crm", "books"),
     max_examples: int = 50,
     seed: int = 1,
     mode: str = "all",

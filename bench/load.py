@@ -312,7 +312,9 @@ def check(
     by_name: dict[tuple[str, str], list[str]] = {}
     for (service, record_id), (name, _) in stored.items():
         by_name.setdefault((service, name), []).append(record_id)
-    lost, recovered, claimed = [], 0, set()
+    lost: list[str] = []
+    recovered = 0
+    claimed: set[tuple[str, str]] = set()
     for record in tracked:
         if record.record_id is None:
             found = by_name.get((record.service, record.name), [])

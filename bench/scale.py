@@ -14,6 +14,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -68,7 +69,7 @@ def measure(served: Served, repeat: int) -> dict[str, float]:
     with httpx.Client(base_url=served.base_url, headers=headers, timeout=120) as http:
         table = requests_for(http, creds["books_organization_id"])
         return {
-            name: best_of(repeat, lambda m=method, p=path, q=params: http.request(m, p, params=q))
+            name: best_of(repeat, partial(http.request, method, path, params=params))
             for name, (method, path, params) in table.items()
         }
 

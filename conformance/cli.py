@@ -175,7 +175,7 @@ def _run(
                     total, aside = profile.examples[group], tuple(ignored)
                     with progress.suite(group, kind, total=total, note=again, ignore=aside) as tick:
                         result = run_suite(harness, group, kind, profile, ignore=ignored, on_outcome=tick)
-                    result.ignored = tuple(ignored)  # type: ignore[attr-defined]
+                    result.ignored = tuple(ignored)
                     results.append(result)
                     _progress(result, ignored)
                     if result.failure is None:

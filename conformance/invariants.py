@@ -869,8 +869,8 @@ def no_delete(plan: Plan) -> Result:
                     *(_crm_diff(plan, (module, i)) for i in gone),
                 )
             )
-    for table, after in ((plan.before.contacts, plan.after.contacts), (plan.before.items, plan.after.items)):
-        gone = [i for i in table if i not in after]
+    for table, later in ((plan.before.contacts, plan.after.contacts), (plan.before.items, plan.after.items)):
+        gone = [i for i in table if i not in later]
         if gone:
             found.append(
                 _v(

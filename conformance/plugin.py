@@ -145,7 +145,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     raw = config.getoption("--zohosim-groups")
     replaying = bool(config.getoption("--zohosim-replay"))
     groups = {g.strip() for g in raw.split(",")} if raw else None
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         if Path(str(item.path)) != SUITE_FILE:
             kept.append(item)

@@ -19,6 +19,7 @@ Refs (``A0``, ``C1``, ``b3``) name records inside a scenario; the world maps the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -265,8 +266,8 @@ class Scenario:
             counts[record.module] = counts.get(record.module, 0) + 1
         crm = ", ".join(f"{n} {m}" for m, n in counts.items()) or "no CRM records"
         books: dict[str, int] = {}
-        for record in self.books:
-            books[record.kind] = books.get(record.kind, 0) + 1
+        for seed in self.books:
+            books[seed.kind] = books.get(seed.kind, 0) + 1
         bk = ", ".join(f"{n} {k}s" for k, n in books.items()) or "no Books records"
         dup = "" if self.allow_duplicate_names else "; Books refuses duplicate names"
         text = f"{self.sync.describe()}; CRM: {crm}; Books: {bk}{dup}; {len(self.edits)} edits"
@@ -329,7 +330,7 @@ PRICES = [9.5, None, 0, 120, 1999.99]
 SKUS = [f"SKU-{n:03d}" for n in range(1, 40)]
 
 #: Views the world can create: module -> (field, value) choices. A view keeps records whose field equals.
-VIEW_CHOICES = {
+VIEW_CHOICES: dict[str, list[tuple[str, str | bool]]] = {
     "Accounts": [("Billing_Country", "Narnia")],
     "Contacts": [("Mailing_Country", "Narnia"), ("Email", "${NOTEMPTY}")],
     "Vendors": [("Country", "Narnia")],
@@ -715,7 +716,9 @@ def fault_specs(
     )
 
 
-EDITABLE_CRM = {
+#: Values an edit may give a field (None clears it), by module and field.
+EditableValues = dict[str, dict[str, Sequence[str | float | None]]]
+EDITABLE_CRM: EditableValues = {
     "Accounts": {
         "Website": WEBSITES,
         "Phone": PHONES,
@@ -742,7 +745,7 @@ EDITABLE_CRM = {
     },
     "Products": {"Unit_Price": PRICES, "Description": NOTES, "Product_Active": [None, True, False]},
 }
-EDITABLE_BOOKS = {
+EDITABLE_BOOKS: EditableValues = {
     "customer": {
         "website": WEBSITES,
         "notes": NOTES,
@@ -812,7 +815,7 @@ def _edits(draw: st.DrawFn, scenario: Scenario, names: _Names, skus: _Names, mos
             target = draw(st.sampled_from(crm))
             if target.module == "Contacts":
                 _, last = names.take(PERSON_NAMES, key=_full)
-                values = {"Last_Name": f"{last}-{len(edits)}"}
+                values: dict[str, str | float | None] = {"Last_Name": f"{last}-{len(edits)}"}
             else:
                 pool = {"Accounts": COMPANY_NAMES, "Vendors": VENDOR_NAMES, "Products": PRODUCT_NAMES}
                 values = {NAME_FIELD[target.module]: names.take(pool[target.module])}
@@ -833,10 +836,10 @@ def _edits(draw: st.DrawFn, scenario: Scenario, names: _Names, skus: _Names, mos
             if not pairs and not others:
                 continue
             # Mostly the Books side of a synced pair; sometimes a record the sync left alone.
-            target = draw(
+            target_ref = draw(
                 st.sampled_from(pairs if pairs and (not others or draw(st.integers(0, 3))) else others)
             )
-            kind = _kind_of_target(target, crm, scenario.books)
+            kind = _kind_of_target(target_ref, crm, scenario.books)
             if what == "books rename":
                 fresh = names.take(STRANGER_NAMES + [f"Renamed {p}" for p in PRODUCTS])
                 values = {("name" if kind == "item" else "contact_name"): fresh}
@@ -846,7 +849,7 @@ def _edits(draw: st.DrawFn, scenario: Scenario, names: _Names, skus: _Names, mos
                 values = {f: draw(st.sampled_from(fields[f])) for f in chosen}
                 if values.get("primary_contact.email"):  # CRM Contacts' Email is unique
                     values["primary_contact.email"] = f"new{len(edits)}@books.example"
-            edits.append(Edit("books", "update" if what == "books update" else "rename", target, values))
+            edits.append(Edit("books", "update" if what == "books update" else "rename", target_ref, values))
     return edits
 
 

@@ -69,7 +69,11 @@ def open_harness(
             adapter.attach(sim)
         # Stop the daemons of whichever adapter the harness holds by then (a test may swap it),
         # before the server stops: a daemon must not outlive its harness.
-        stack.callback(lambda: isinstance(harness.adapter, DaemonAdapter) and harness.adapter.close())
+        def stop_daemons() -> None:
+            if isinstance(harness.adapter, DaemonAdapter):
+                harness.adapter.close()
+
+        stack.callback(stop_daemons)
         yield harness
 
 

@@ -84,8 +84,8 @@ class World:
             self._create_crm(seed)
             self.advance(1)
         epoch = self.sim.clock.now()
-        for seed in self.scenario.books:
-            self._create_books(seed, epoch)
+        for books_seed in self.scenario.books:
+            self._create_books(books_seed, epoch)
         self.advance(BOOKS_SPAN)
         sync = self.scenario.sync
         for key, spec in (("view", sync.view), ("contact_view", sync.contact_view)):
@@ -314,6 +314,6 @@ def contact_update(current: dict[str, Any], values: dict[str, Any]) -> dict[str,
 
 
 def _persons(current: dict[str, Any]) -> list[dict[str, Any]]:
-    keep = ("contact_person_id", "salutation", "first_name", "last_name", "email", "phone", "mobile")
-    keep += ("designation", "department", "is_primary_contact")
+    keep: tuple[str, ...] = ("contact_person_id", "salutation", "first_name", "last_name", "email", "phone")
+    keep += ("mobile", "designation", "department", "is_primary_contact")
     return [{k: p[k] for k in keep if k in p} for p in current.get("contact_persons") or []]

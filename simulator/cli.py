@@ -58,7 +58,7 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_serve(commands: argparse._SubParsersAction) -> None:
     from simulator.books.editions import DEFAULT_EDITION, EDITIONS
     from simulator.tenants import Sizes
 

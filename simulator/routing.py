@@ -18,9 +18,9 @@ import re
 import urllib.error
 import urllib.request
 import urllib.response
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import httpx
 
@@ -53,6 +53,25 @@ def serve(transport: httpx.BaseTransport, request: httpx.Request) -> httpx.Respo
     return transport.handle_request(request)
 
 
+@runtime_checkable
+class _Readable(Protocol):
+    def read(self) -> bytes: ...
+
+
+def _content(body: object) -> bytes | Iterable[bytes] | None:
+    """A request body as requests or urllib hold it (text, bytes, a file or an iterable of bytes),
+    as httpx content. A bytearray or memoryview becomes bytes: httpx would iterate it as ints."""
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, _Readable):
+        return body.read()
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    if body is None or isinstance(body, bytes | Iterable):
+        return body
+    raise TypeError(f"a request body can't be a {type(body).__name__}")
+
+
 def route_httpx(router: respx.Router, transport: httpx.BaseTransport) -> respx.Route:
     """Send an httpx client's calls to Zoho's hosts through ``transport``."""
     return router.route(host__regex=ZOHO_HOSTS).mock(side_effect=lambda request: serve(transport, request))
@@ -70,9 +89,13 @@ def route_requests(transport: httpx.BaseTransport) -> Iterator[responses.Request
         return is_zoho_host(host), f"{host} is not a Zoho host"
 
     def answer(prepared: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
-        body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+        # as http.client sends them: a str header value goes out in latin-1
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1") if isinstance(value, str) else value)
+            for name, value in prepared.headers.items()
+        ]
         request = httpx.Request(
-            prepared.method or "GET", prepared.url or "", headers=list(prepared.headers.items()), content=body
+            prepared.method or "GET", prepared.url or "", headers=headers, content=_content(prepared.body)
         )
         try:
             reply = serve(transport, request)
@@ -80,11 +103,14 @@ def route_requests(transport: httpx.BaseTransport) -> Iterator[responses.Request
             raise requests.ConnectionError(str(exc), request=prepared) from exc
         return reply.status_code, reply.headers.multi_items(), reply.read()
 
-    with responses.RequestsMock(
-        assert_all_requests_are_fired=False, passthru_prefixes=(re.compile(".*"),)
-    ) as mock:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(re.compile(".*"))
         for method in _METHODS:
-            mock.add_callback(method, re.compile(".*"), answer, content_type=None, match=[zoho_only])
+            # responses annotates a callback's headers as a Mapping; it takes a list of pairs too,
+            # which repeated headers (Set-Cookie) need
+            mock.add_callback(
+                method, re.compile(".*"), answer, content_type=None, match=[zoho_only]  # type: ignore[arg-type]
+            )
         yield mock
 
 
@@ -97,8 +123,9 @@ class _ZohoHandler(urllib.request.BaseHandler):
     def http_open(self, req: urllib.request.Request) -> urllib.response.addinfourl | None:
         if not is_zoho_host(req.host.partition(":")[0]):
             return None  # the next handler sends it
-        body = req.data.read() if hasattr(req.data, "read") else req.data
-        request = httpx.Request(req.get_method(), req.full_url, headers=req.header_items(), content=body)
+        request = httpx.Request(
+            req.get_method(), req.full_url, headers=req.header_items(), content=_content(req.data)
+        )
         try:
             reply = serve(self._transport, request)
         except httpx.TransportError as exc:
@@ -109,7 +136,8 @@ class _ZohoHandler(urllib.request.BaseHandler):
         response = urllib.response.addinfourl(
             io.BytesIO(reply.read()), headers, req.full_url, reply.status_code
         )
-        response.msg = reply.reason_phrase  # read by urllib's error processor, as on http.client's reply
+        # read by urllib's error processor, as on http.client's reply; typeshed's addinfourl lacks it
+        response.msg = reply.reason_phrase  # type: ignore[attr-defined]
         return response
 
     https_open = http_open
@@ -122,9 +150,10 @@ def route_urllib(transport: httpx.BaseTransport) -> Iterator[None]:
     It installs a global opener (``urllib.request.install_opener``) and puts the previous one
     back. ``urlopen(..., context=...)`` builds its own opener, and ``http.client`` has no hook:
     neither is routed."""
-    previous = urllib.request._opener  # the stdlib has no getter for the installed opener
+    # the stdlib has no getter for the installed opener; typeshed leaves the private global out
+    previous: urllib.request.OpenerDirector | None = urllib.request._opener  # type: ignore[attr-defined]
     urllib.request.install_opener(urllib.request.build_opener(_ZohoHandler(transport)))
     try:
         yield
     finally:
-        urllib.request.install_opener(previous)  # type: ignore[arg-type]
+        urllib.request.install_opener(previous)

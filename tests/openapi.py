@@ -367,7 +367,7 @@ def _json_path(segments: Iterable[str | int]) -> str:
 def _error_path(error: ValidationError) -> tuple[str | int, ...]:
     """The instance path an error is about; a missing required key counts as the key's own path."""
     path = tuple(error.absolute_path)
-    if error.validator == "required":
+    if error.validator == "required" and isinstance(error.validator_value, list):
         missing = [key for key in error.validator_value if error.message.startswith(f"{key!r} ")]
         path = (*path, *missing[:1])
     return path
@@ -502,8 +502,8 @@ def _keys(
             target_stack = (*target_stack, key)
             own = _availability(target, own, prefix)
         own = _availability(sub, own, (*prefix, name))
-        key = _availability(target if isinstance(target, dict) else {}, own, (*prefix, name))
-        yield key
-        yield from _keys(target, target_file, prefix=(*prefix, name), where=key, stack=target_stack)
+        documented = _availability(target if isinstance(target, dict) else {}, own, (*prefix, name))
+        yield documented
+        yield from _keys(target, target_file, prefix=(*prefix, name), where=documented, stack=target_stack)
     if "items" in node:
         yield from _keys(node["items"], file, prefix=(*prefix, "*"), where=where, stack=stack)

@@ -53,8 +53,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def bodies(self) -> list[Any]:
         with self._lock:

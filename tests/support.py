@@ -5,12 +5,24 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-TEST_SIZES = {
+
+class SizesArgs(TypedDict):
+    """``simulator.tenants.Sizes`` as keyword arguments, ``zohosim serve`` flags and control-plane JSON."""
+
+    accounts: int
+    contacts: int
+    vendors: int
+    products: int
+    books_overlap: float
+    books_extra: int
+
+
+TEST_SIZES: SizesArgs = {
     "accounts": 30,
     "contacts": 90,
     "vendors": 10,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,11 +46,13 @@ def _example() -> ModuleType:
 
 def _mutant(name: str) -> Any:
     example = _example()
-    base = example.Daemon
+    base = example.Daemon  # loaded at run time, so mypy can't check a subclass (the ignores below)
 
     class NeverPolls(base):  # type: ignore[misc, valid-type]
         """Trusts notifications: after its first pass it syncs only when one comes, so a dropped
         notification's change is never synced."""
+
+        next_poll: datetime | None
 
         def step(self, deliveries: list[Any]) -> bool:
             fresh = [d for d in deliveries if self.fresh(d)]

@@ -352,7 +352,7 @@ class AccountsSync:
                 self.write_books(record, existing)
             return
         body = books_body(self.to_books(record))
-        intent = {"key": key, "known": [r["contact_id"] for r in with_key]}
+        intent: dict[str, Any] = {"key": key, "known": [r["contact_id"] for r in with_key]}
         self.begin_intent("books", record["id"], **intent)
         try:
             created = self.zoho.create_customer(body)
@@ -361,7 +361,8 @@ class AccountsSync:
             return
         except LostReply:  # look before creating again
             made = self.new_with_key(self.zoho.customers(), "contact_name", "contact_id", intent)
-            created = self.zoho.customer(made["contact_id"]) if made else self.zoho.create_customer(body)
+            found = self.zoho.customer(made["contact_id"]) if made else None  # None: gone since the list
+            created = found if found is not None else self.zoho.create_customer(body)
         self.rows.append(created)
         self.save_link(record, created)
         self.end_intent("books", record["id"])

@@ -253,6 +253,7 @@ class BooksOrg:
 
     def reindex(self, record: Contact | Item) -> None:
         """File a record written (created, changed or deleted) again in the kept sort orders."""
+        now: Contact | Item | None
         if isinstance(record, Item):
             entity, record_id, now = "item", record.item_id, self.items.get(record.item_id)
         else:

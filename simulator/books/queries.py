@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import timezone
+from functools import partial
 from typing import Any
 
 from simulator.books.editions import Edition
@@ -126,12 +127,16 @@ def _rate_matchers(criteria: Mapping[str, str]) -> list[Callable[[Item], bool]]:
         "rate_greater_than": float.__gt__,
         "rate_greater_equals": float.__ge__,
     }
-    matchers = []
+    matchers: list[Callable[[Item], bool]] = []
     for name, compare in comparisons.items():
         if criteria.get(name):
             bound = float(number(criteria[name], name))
-            matchers.append(lambda item, compare=compare, bound=bound: compare(float(item.rate), bound))
+            matchers.append(partial(_rate_compares, compare=compare, bound=bound))
     return matchers
+
+
+def _rate_compares(item: Item, *, compare: Callable[[float, float], bool], bound: float) -> bool:
+    return compare(float(item.rate), bound)
 
 
 def _person_value(key: str) -> Callable[[Contact], list[str]]:
@@ -221,11 +226,15 @@ def _contact_matchers(criteria: Mapping[str, str]) -> list[Callable[[Contact], b
         matchers.append(lambda c: c.contact_type == criteria["contact_type"])
     for link in ("zcrm_account_id", "zcrm_contact_id", "zcrm_vendor_id"):
         if criteria.get(link):
-            matchers.append(lambda c, link=link: getattr(c, link) == criteria[link])
+            matchers.append(partial(_links_to, link=link, wanted=criteria[link]))
     if criteria.get("search_text"):
         text = criteria["search_text"].lower()
         matchers.append(lambda c: text in c.contact_name.lower() or text in c.notes.lower())
     return matchers
+
+
+def _links_to(contact: Contact, *, link: str, wanted: str) -> bool:
+    return getattr(contact, link) == wanted
 
 
 def _status_filter(applied_filter: str, contacts: Iterable[Contact]) -> Callable[[Contact], bool]:
@@ -301,11 +310,13 @@ def _item_tax_matchers(criteria: Mapping[str, str], edition: Edition) -> list[Ca
             return item.tax_id if name == "tax_id" else ""
         return edition_values(shown, item.tax, edition).get(name)
 
+    def equals(item: Item, *, name: str, wanted: str) -> bool:
+        return value(item, name) == wanted
+
     matchers: list[Callable[[Item], bool]] = []
     for name in _ITEM_TAX_FILTERS:
         if criteria.get(name):
-            wanted = criteria[name]
-            matchers.append(lambda i, name=name, wanted=wanted: value(i, name) == wanted)
+            matchers.append(partial(equals, name=name, wanted=criteria[name]))
     if criteria.get("is_taxable"):
         taxable = flag(criteria["is_taxable"], "is_taxable")
         matchers.append(lambda i: value(i, "is_taxable") is taxable)

@@ -81,7 +81,8 @@ def _ok(message: str = "success", *, status_code: int = 200, **payload: Any) -> 
 
 
 def _listing(key: str, page: Page) -> Response:
-    return _ok(**{key: page.rows, "page_context": page.context()})
+    payload: dict[str, Any] = {key: page.rows, "page_context": page.context()}
+    return _ok(**payload)
 
 
 # -- organizations -----------------------------------------------------------------------------

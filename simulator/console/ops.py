@@ -30,8 +30,8 @@ def _newest(request: Request, filters: dict[str, str]) -> list[dict[str, Any]]:
         method=filters.get("method"),
         path_contains=filters.get("path_contains"),
         writes_only=filters.get("writes_only") == "true",
-        # who inside the simulator made a request (the Books CRM integration), in builds that log it
-        **({"source": filters["source"]} if "source" in filters else {}),
+        # who inside the simulator made a request (the Books CRM integration)
+        source=filters.get("source"),
     )
     return [entry.to_json() for entry in reversed(entries[-LOG_PAGE:])]
 

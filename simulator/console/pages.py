@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from simulator.books.records import Item
 from simulator.console import records
 from simulator.console.plane import back, call, form_values
 from simulator.control.errors import ControlError, UnknownTenant
@@ -160,7 +161,7 @@ async def books_record(request: Request) -> Response:
     record = books.contacts.get(record_id) if kind == "contacts" else books.items.get(record_id)
     if record is None or kind == "contactpersons":
         return render(request, "missing.html", {"what": f"Books {kind} {record_id}"}, status_code=404)
-    detail = books.show_contact(record) if kind == "contacts" else books.show_item(record)  # type: ignore[arg-type]
+    detail = books.show_item(record) if isinstance(record, Item) else books.show_contact(record)
     return render(
         request,
         "books_record.html",

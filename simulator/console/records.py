@@ -96,7 +96,7 @@ def books_for_crm(books: BooksOrg, module: str, record_id: str) -> list[dict[str
     return found
 
 
-def crm_links(crm: CrmOrg, record: Contact | Item) -> list[dict[str, str]]:
+def crm_links(crm: CrmOrg, record: Contact | Item) -> list[dict[str, str | None]]:
     """The CRM records a Books record's ``zcrm_*`` ids point at (a missing one is shown as such)."""
     links = []
     for name, module in LINK_MODULES.items():
@@ -176,7 +176,7 @@ def side_by_side(
     target = books.items.get(books_id) if kind == "items" else books.contacts.get(books_id)
     if record is None or target is None:
         return None
-    detail = books.show_item(target) if kind == "items" else books.show_contact(target)  # type: ignore[arg-type]
+    detail = books.show_item(target) if isinstance(target, Item) else books.show_contact(target)
     rows = []
     for books_field, crm_field in pairs:
         crm_value = record.get(crm_field)

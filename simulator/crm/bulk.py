@@ -35,6 +35,7 @@ from simulator.crm.errors import (
 )
 from simulator.crm.metadata import FieldDef, ModuleDef, find_module
 from simulator.crm.models import CrmOrg, CustomView
+from simulator.orders import Selection
 
 PER_PAGE = 200_000
 MAX_PAGE = 50  # the ``page`` pattern in bulk_read.json's Query schema stops at 50
@@ -113,7 +114,7 @@ class BulkReads:
         return self.jobs.get(job_id)
 
 
-def _matching(org: CrmOrg, query: Query) -> list[dict[str, Any]]:
+def _matching(org: CrmOrg, query: Query) -> Selection | list[dict[str, Any]]:
     rows = org.list_records(query.module.api_name, view=query.view, sort_by="id", sort_order="asc")
     if query.criteria is None:
         return rows
@@ -243,8 +244,10 @@ def _callback(raw: Any) -> Callback | None:
     if not isinstance(raw, dict):
         raise InvalidCallbackUrl()
     url, method = raw.get("url"), raw.get("method", "post")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(url, str):
+        raise InvalidCallbackUrl()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidCallbackUrl()
     if not isinstance(method, str) or method.lower() != "post":
         raise InvalidCallbackMethod()

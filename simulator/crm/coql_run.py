@@ -230,9 +230,10 @@ def _like(col: Column, node: coql.Comparison) -> crit.Condition:
         (starts, ends), "equal"
     )
     if node.operator == "not_like":
-        op = {"contains": "not_contains", "equal": "not_equal"}.get(op)
-        if op is None:
+        negated = {"contains": "not_contains", "equal": "not_equal"}.get(op)
+        if negated is None:
             raise InvalidQuery.data_type(col.path, f.data_type, node.operator)
+        op = negated
     return crit.Condition(f, op, (core,))
 
 

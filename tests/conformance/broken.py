@@ -13,7 +13,7 @@ from conformance.reference import ReferenceSyncer
 class _Reconfigured:
     """The reference, run with a configuration other than the one it was given."""
 
-    def __init__(self, change: dict[str, str]) -> None:
+    def __init__(self, change: dict[str, tuple[str, str]]) -> None:
         self.change = change
 
     def run(self, endpoints: Endpoints) -> None:

@@ -156,7 +156,11 @@ def changed(
 ) -> Snapshot:
     """A copy of ``snapshot`` with one record's fields changed."""
     out = copy.deepcopy(snapshot)
-    record = out.books_record(books_id) if books_id else out.crm[crm[0]][crm[1]]  # type: ignore[index]
+    if books_id:
+        record = out.books_record(books_id)
+    else:
+        assert crm is not None, "name the record: a Books id or crm=(module, id)"
+        record = out.crm[crm[0]][crm[1]]
     assert record is not None
     for key, value in fields.items():
         if "." in key:
