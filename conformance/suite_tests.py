@@ -69,13 +69,12 @@ def test_replay(zohosim_conformance: Conformance) -> None:
 
     if not zohosim_conformance.replay:
         pytest.skip("no --zohosim-replay")
+    problem: str | None = None
     try:
         group, kind, scenario = load_replay(zohosim_conformance.replay)
         outcome = replay(zohosim_conformance.harness, group or "lifecycle", scenario)
     except (*REPLAY_ERRORS, ScenarioError) as error:
         problem = f"not a scenario the harness can run ({error!r})"
-    else:
-        problem = None
     if problem is not None:  # failed outside the except block: one line, no chained traceback
         pytest.fail(
             f"--zohosim-replay={zohosim_conformance.replay}: {problem}; "
