@@ -41,8 +41,8 @@ class Scheduler:
         wait = (self.next_due() - self.clock.now()).total_seconds()
         if wait > 0:
             if self.say:
-                due = [sync.label for sync in self.config.syncs if self.due[sync.label] == self.next_due()]
-                self.say(f"next run at {self.next_due().isoformat(timespec='seconds')}: {', '.join(due)}")
+                labels = [sync.label for sync in self.config.syncs if self.due[sync.label] == self.next_due()]
+                self.say(f"next run at {self.next_due().isoformat(timespec='seconds')}: {', '.join(labels)}")
             self.clock.sleep(wait)
         now = self.clock.now()
         due = [sync for sync in self.config.syncs if self.due[sync.label] <= now]
