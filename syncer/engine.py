@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syncer import mapping, plan
+import fieldmap as mapping
+from fieldmap import FieldPair, ModuleSpec
+from syncer import plan
 from syncer.clients import SyncClock, WriteOutcomeUnknown, ZohoApiError, ZohoClients, parse_zoho_datetime
 from syncer.config import ConfigError, ModuleSync
-from syncer.mapping import FieldPair, ModuleSpec
 from syncer.plan import Action, Flow
 from syncer.report import Report
 from syncer.state import Indexed, Link, SyncState

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from syncer.mapping import FieldPair, ModuleSpec, crm_value, match_key, same
+from fieldmap import FieldPair, ModuleSpec, crm_value, match_key, same
 from syncer.state import Indexed
 
 

@@ -18,10 +18,11 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+import fieldmap as mapping
 from conformance.adapters import Endpoints
 from conformance.mutants import paging
 from conformance.reference import ReferenceSyncer
-from syncer import engine, mapping, plan
+from syncer import engine, plan
 from syncer.engine import ModuleRun
 from syncer.plan import Action, Flow
 from syncer.state import SyncState
