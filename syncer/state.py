@@ -86,6 +86,19 @@ class SyncState:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
+    @classmethod
+    def copy_of(cls, path: str | Path) -> SyncState:
+        """An in-memory copy of the state file at ``path`` (empty when there is none): a dry run
+        plans on it, so the file stays exactly as it was."""
+        state = cls()
+        if Path(path).exists():
+            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                source.backup(state._db)
+            finally:
+                source.close()
+        return state
+
     def close(self) -> None:
         self._db.close()
 
