@@ -8,7 +8,9 @@ made before it creates again: a resumed run makes no duplicates.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,8 +93,14 @@ class SyncState:
         """An in-memory copy of the state file at ``path`` (empty when there is none): a dry run
         plans on it, so the file stays exactly as it was."""
         state = cls()
-        if Path(path).exists():
-            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if not Path(path).exists():
+            return state
+        with tempfile.TemporaryDirectory() as folder:  # SQLite would add -wal/-shm beside the file
+            copy = Path(folder) / "state.sqlite3"
+            for suffix in ("", "-wal"):
+                if Path(f"{path}{suffix}").exists():
+                    shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
+            source = sqlite3.connect(copy)
             try:
                 source.backup(state._db)
             finally:
