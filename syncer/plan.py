@@ -342,11 +342,14 @@ def place_persons(
 def _unlinked_person(
     persons: list[dict[str, Any]], known: set[str | None], wanted: Mapping[str, Any]
 ) -> dict[str, Any] | None:
-    """A person no contact is linked to, with the wanted first and last name and email."""
+    """An existing person no contact is linked to (nor adopted this run), with the wanted first and
+    last name and email. A person this run adds has no id yet: two same-named new contacts are two."""
     for person in persons:
-        if person.get("contact_person_id") not in known and all(
-            same(wanted.get(key), person.get(key)) for key in ("first_name", "last_name", "email")
-        ):
+        if (
+            person.get("contact_person_id")
+            and "_crm_id" not in person
+            and person["contact_person_id"] not in known
+        ) and all(same(wanted.get(key), person.get(key)) for key in ("first_name", "last_name", "email")):
             return person
     return None
 
