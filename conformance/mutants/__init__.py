@@ -25,6 +25,7 @@ from conformance.reference import ReferenceSyncer
 from syncer import plan, read
 from syncer.apply import Writer
 from syncer.engine import ModuleRun
+from syncer.fetch import Fetcher
 from syncer.plan import Action, Flow
 from syncer.state import SyncState
 
@@ -220,7 +221,7 @@ def forgets_intents() -> Mutant:
 
     def patches() -> Iterator[AbstractContextManager[Any]]:
         yield mock.patch.object(ModuleRun, "recover_intents", lambda self: None)
-        yield mock.patch.object(ModuleRun, "linked_in_books", lambda self, spec, record: None)
+        yield mock.patch.object(Fetcher, "linked_in_books", lambda self, spec, record: None)
 
     return Mutant(patches)
 
