@@ -7,7 +7,7 @@ persons become; each decision is a ``Step`` naming its records, the contract rul
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -360,11 +360,10 @@ def with_persons(step: Step, persons: Persons, *, spec: ModuleSpec) -> Step:
     body = dict(step.request.body or {}) if step.request else {}
     if "contact_persons" in body:
         return step
-    step.persons = persons
-    if persons.changed:
-        body["contact_persons"] = persons.to_send()
-        step.request = Request("PUT", books_path(spec, step.books_id), body)
-    return step
+    if not persons.changed:
+        return replace(step, persons=persons)
+    body["contact_persons"] = persons.to_send()
+    return replace(step, persons=persons, request=Request("PUT", books_path(spec, step.books_id), body))
 
 
 # ---- small pure helpers ----------------------------------------------------------------------------
