@@ -133,6 +133,18 @@ def test_a_first_dry_run_plans_creates_and_leaves_no_state(world: World, tmp_pat
     assert created == {step.crm_id for step in creates}
 
 
+@pytest.mark.parametrize("mode", ["skip", "overwrite", "clone"])
+def test_a_dry_run_right_after_a_run_plans_no_write(world: World, tmp_path: Path, mode: str) -> None:
+    config = _config(tmp_path, {**PERSONS, "duplicates": mode})
+    run_sync(config, client=world.http, clock=world.clock, retry=RETRY)
+    world.advance(60)
+
+    plan = plan_sync(config, client=world.http, clock=world.clock, retry=RETRY)
+
+    assert [str(step.request) for _, step in plan.steps if step.request] == []
+    assert plan.calls["books"] >= 1 and plan.calls["crm"] >= 1, "it did read both sides"
+
+
 def _sync(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "simulator", "sync", *args],
