@@ -3,7 +3,7 @@
 Everything here works on the simulator's *export* format (``Tenant.export_state()``): CRM records
 hold lookups as the target's id and times as ISO strings; Books contacts hold their addresses and
 contact persons inline. The checks grade a syncer with these functions, never with ``syncer.*``
-(only the documented default field maps are read from ``syncer.mapping``: they are the project's
+(only the documented default field maps are read from ``fieldmap``: they are the project's
 documentation of what "the default map" means).
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from syncer import mapping as documented
+import fieldmap as documented
 
 CRM_MODULES = ("Accounts", "Contacts", "Vendors", "Products")
 KINDS = ("customer", "vendor", "item")

@@ -58,6 +58,12 @@ def add_parser(commands: Any) -> None:
     )
     sync.add_argument("--quiet", action="store_true", help="no progress bar")
     sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read both sides and print the plan (one row per action, with its request); write nothing "
+        "(with --report, the plan as JSON)",
+    )
+    sync.add_argument(
         "--state-dir",
         type=Path,
         default=None,
@@ -88,6 +94,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(error)
     when = args.when or ("now" if args.every else None)
     repeating = bool(args.every) or when == "later"
+    if args.dry_run:
+        if repeating:
+            print("zohosim sync: --dry-run plans one run now\n  fix: drop --later/--every", file=sys.stderr)
+            return 2
+        return _dry_run(config, args)
     config = with_schedule(config, schedule=when, interval=interval)
     reports = []
 
@@ -121,6 +132,25 @@ def run_command(args: argparse.Namespace) -> int:
             return 1
         raise
     return 1 if any(r.failed for r in reports) else 0
+
+
+def _dry_run(config: Any, args: argparse.Namespace) -> int:
+    from syncer.clients import ZohoClientError
+    from syncer.dryrun import plan_json, plan_table
+    from syncer.run import plan_sync
+
+    try:
+        with _Progress(enabled=not args.quiet) as progress:
+            plan = plan_sync(config, clock=_waits(), status=progress.status)
+    except ConfigError as error:
+        return _fail(error)
+    except ZohoClientError as error:
+        print(f"zohosim sync: {error}", file=sys.stderr)
+        return 1
+    print(plan_table(plan), end="")
+    if args.report:
+        args.report.write_text(json.dumps(plan_json(plan), indent=2), encoding="utf-8")
+    return 0
 
 
 def _waits() -> Any:

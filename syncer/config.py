@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from syncer.mapping import PERSON_MAP, SPECS, FieldPair, ModuleSpec
+from fieldmap import PERSON_MAP, SPECS, FieldPair, ModuleSpec
 
 MODULES = ("customers", "vendors", "items")
 CRM_SOURCES = ("accounts", "contacts", "accounts_and_contacts")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from syncer import mapping
+import fieldmap as mapping
 from syncer.clients import ZohoClients
 from syncer.config import ConfigError
 from syncer.state import SyncState

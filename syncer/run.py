@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import httpx
 
-from syncer.clients import RetryPolicy, SyncClock, WallClock, connect
+from syncer.clients import RetryPolicy, SyncClock, WallClock, ZohoClients, connect
 from syncer.config import Config, ConfigError, Connection, ModuleSync
-from syncer.engine import Context, run_module_sync, validate_module_sync
+from syncer.engine import Context, plan_module_sync, run_module_sync, validate_module_sync
 from syncer.orgpair import check_state, org_pair, state_file
+from syncer.plan import Step
 from syncer.report import Report
 from syncer.state import SyncState
 
@@ -38,27 +40,16 @@ def run_sync(
     ``state``, the org pair's own state file beside ``config.state_path`` is used (``orgpair``).
     """
     clock = clock or WallClock()
-    connection = resolve_connection(config.connection, client=client)
-    own_state = state is None
     report = report or Report()
     report.started = clock.now().isoformat()
     try:
-        per_minute = books_per_minute(connection, client=client)
-        with connect(
-            connection,
-            client=client,
-            clock=clock,
-            retry=retry,
-            books_per_minute=per_minute,
-            on_wait=status,
-        ) as clients:
-            pair = org_pair(clients)
-            where = "the state given"
-            if state is None:
-                path = state_file(config.state_path, pair)
-                state, where = SyncState(path), str(path)
-            report.notes.append(check_state(state, clients, pair, where=where))
-            context = Context(clients=clients, state=state, clock=clock, report=report)
+        with _session(config, client=client, clock=clock, state=state, retry=retry, status=status) as (
+            clients,
+            context,
+            note,
+        ):
+            context.report = report
+            report.notes.append(note)
             for sync in config.syncs:  # valid as a whole, or nothing is synced
                 validate_module_sync(sync, context)
             for n, sync in enumerate(config.syncs):
@@ -68,9 +59,82 @@ def run_sync(
             report.calls = clients.counter.by_service()
     finally:
         report.finished = clock.now().isoformat()
+    return report
+
+
+@dataclass
+class Plan:
+    """What a run would do, by module sync, and the reads it took to find out."""
+
+    steps: list[tuple[str, Step]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+def plan_sync(
+    config: Config,
+    *,
+    client: httpx.Client | None = None,
+    clock: SyncClock | None = None,
+    retry: RetryPolicy | None = None,
+    status: Status | None = None,
+) -> Plan:
+    """Read both sides and plan every module sync of ``config``; write nothing to Zoho nor to the
+    state file (the plan is made on an in-memory copy of the state)."""
+    result = Plan()
+    with _session(
+        config, client=client, clock=clock or WallClock(), retry=retry, status=status, dry=True
+    ) as (
+        clients,
+        context,
+        note,
+    ):
+        result.notes.append(note)
+        for sync in config.syncs:
+            validate_module_sync(sync, context)
+        for sync in config.syncs:
+            result.steps += [(sync.label, step) for step in plan_module_sync(sync, context)]
+        result.calls = clients.counter.by_service()
+    return result
+
+
+@contextmanager
+def _session(
+    config: Config,
+    *,
+    client: httpx.Client | None,
+    clock: SyncClock,
+    retry: RetryPolicy | None,
+    status: Status | None,
+    state: SyncState | None = None,
+    dry: bool = False,
+) -> Iterator[tuple[ZohoClients, Context, str]]:
+    """Connected clients and the org pair's state, with the line that says where the state is.
+    ``dry``: the state is an in-memory copy of the pair's file, and the clients refuse to write."""
+    connection = resolve_connection(config.connection, client=client)
+    own_state = state is None
+    try:
+        per_minute = books_per_minute(connection, client=client)
+        with connect(
+            connection,
+            client=client,
+            clock=clock,
+            retry=retry,
+            books_per_minute=per_minute,
+            on_wait=status,
+            read_only=dry,
+        ) as clients:
+            pair = org_pair(clients)
+            where = "the state given"
+            if state is None:
+                path = state_file(config.state_path, pair)
+                state = SyncState.copy_of(path) if dry else SyncState(path)
+                where = f"{path} (a copy in memory: a dry run writes nothing)" if dry else str(path)
+            note = check_state(state, clients, pair, where=where)
+            yield clients, Context(clients=clients, state=state, clock=clock, report=Report()), note
+    finally:
         if own_state and state is not None:
             state.close()
-    return report
 
 
 def resolve_connection(connection: Connection, *, client: httpx.Client | None = None) -> Connection:

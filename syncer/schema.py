@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fieldmap import BOOKS_CONTACT_FIELDS, BOOKS_ITEM_FIELDS
 from syncer.config import (
     CREDENTIAL_KEYS,
     CRM_SOURCES,
@@ -20,7 +21,6 @@ from syncer.config import (
     SCHEDULES,
     URL_KEYS,
 )
-from syncer.mapping import BOOKS_CONTACT_FIELDS, BOOKS_ITEM_FIELDS
 
 SCHEMA_ID = "https://zohosim.local/schemas/sync-config.json"
 _TEXT = {"type": "string", "minLength": 1}

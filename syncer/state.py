@@ -8,7 +8,9 @@ made before it creates again: a resumed run makes no duplicates.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +87,25 @@ class SyncState:
         # keeps them through a crash of the process without an fsync per commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def copy_of(cls, path: str | Path) -> SyncState:
+        """An in-memory copy of the state file at ``path`` (empty when there is none): a dry run
+        plans on it, so the file stays exactly as it was."""
+        state = cls()
+        if not Path(path).exists():
+            return state
+        with tempfile.TemporaryDirectory() as folder:  # SQLite would add -wal/-shm beside the file
+            copy = Path(folder) / "state.sqlite3"
+            for suffix in ("", "-wal"):
+                if Path(f"{path}{suffix}").exists():
+                    shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
+            source = sqlite3.connect(copy)
+            try:
+                source.backup(state._db)
+            finally:
+                source.close()
+        return state
 
     def close(self) -> None:
         self._db.close()

@@ -18,11 +18,14 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+import fieldmap as mapping
 from conformance.adapters import Endpoints
 from conformance.mutants import paging
 from conformance.reference import ReferenceSyncer
-from syncer import engine, mapping, plan
+from syncer import plan, read
+from syncer.apply import Writer
 from syncer.engine import ModuleRun
+from syncer.fetch import Fetcher
 from syncer.plan import Action, Flow
 from syncer.state import SyncState
 
@@ -97,7 +100,7 @@ def fetch_writes_crm() -> Mutant:
             def run(self: ModuleRun) -> None:
                 original(self)
                 if self.sync.extent == "fetch_from_crm":
-                    self._push()
+                    self.push(fetching=True)
 
             return run
 
@@ -117,26 +120,26 @@ def ignores_view() -> Mutant:
     """Reads every CRM record, whatever view the configuration selects."""
 
     def make(original: Any) -> Any:
-        def _read_crm(self: ModuleRun, spec: Any, field_map: Any, view: Any) -> Any:
+        def read_crm(self: read.Reader, spec: Any, field_map: Any, view: Any) -> Any:
             return original(self, spec, field_map, None)
 
-        return _read_crm
+        return read_crm
 
-    return Mutant(lambda: iter([_wrap(ModuleRun, "_read_crm", make)]))
+    return Mutant(lambda: iter([_wrap(read.Reader, "read_crm", make)]))
 
 
 def drops_unassociated_contacts() -> Mutant:
     """With accounts and contacts plus unassociated contacts, never syncs the unassociated ones."""
 
     def make(original: Any) -> Any:
-        def _fetch(self: ModuleRun, spec: Any, field_map: Any, records: Any) -> None:
+        def fetch(self: ModuleRun, spec: Any, field_map: Any, records: Any) -> None:
             if spec is mapping.CONTACTS and self.sync.crm_source == "accounts_and_contacts":
                 return
             original(self, spec, field_map, records)
 
-        return _fetch
+        return fetch
 
-    return Mutant(lambda: iter([_wrap(ModuleRun, "_fetch", make)]))
+    return Mutant(lambda: iter([_wrap(ModuleRun, "fetch", make)]))
 
 
 def last_mapped_wins_on_push() -> Mutant:
@@ -172,7 +175,7 @@ def rewrites_linked() -> Mutant:
             original(self)
             spec = self.sync.spec
             for link in list(self.state.links(self.key, spec.crm_module)):
-                record = self._books_get(spec, link.books_id)
+                record = self.reader.books_get(spec, link.books_id)
                 if record is not None:
                     _books_write(self, spec, link.books_id, {spec.books_name: record.get(spec.books_name)})
 
@@ -193,7 +196,7 @@ def checkpoint_ahead() -> Mutant:
 
     return Mutant(
         lambda: iter(
-            [_wrap(SyncState, "save_checkpoint", make), mock.patch.object(engine, "OVERLAP", timedelta(0))]
+            [_wrap(SyncState, "save_checkpoint", make), mock.patch.object(read, "OVERLAP", timedelta(0))]
         )
     )
 
@@ -206,8 +209,8 @@ def retries_lost_create() -> Mutant:
     return Mutant(
         lambda: iter(
             [
-                mock.patch.object(ModuleRun, "_find_created", lambda self, spec, key, since: None),
-                mock.patch.object(ModuleRun, "_recover_intents", lambda self: None),
+                mock.patch.object(Writer, "find_created", lambda self, spec, key, since: None),
+                mock.patch.object(ModuleRun, "recover_intents", lambda self: None),
             ]
         )
     )
@@ -217,8 +220,8 @@ def forgets_intents() -> Mutant:
     """Never adopts what an interrupted run created: after a kill, a create happens twice."""
 
     def patches() -> Iterator[AbstractContextManager[Any]]:
-        yield mock.patch.object(ModuleRun, "_recover_intents", lambda self: None)
-        yield mock.patch.object(ModuleRun, "_linked_in_books", lambda self, spec, record: None)
+        yield mock.patch.object(ModuleRun, "recover_intents", lambda self: None)
+        yield mock.patch.object(Fetcher, "linked_in_books", lambda self, spec, record: None)
 
     return Mutant(patches)
 
@@ -233,8 +236,8 @@ def deletes_unlinked() -> Mutant:
         def run(self: ModuleRun) -> None:
             original(self)
             collection = "items" if self.kind == "item" else "contacts"
-            for books_id in self.books_rows:
-                if books_id not in self.taken:
+            for books_id in self.world.books_rows:
+                if books_id not in self.world.taken:
                     self.books._write("DELETE", f"{collection}/{books_id}", None)
                     return
 

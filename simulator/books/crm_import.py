@@ -6,8 +6,8 @@ customer whose primary contact person it is (``zcrm_contact_id``), a vendor a ve
 (``zcrm_vendor_id``), a product an item (``zcrm_product_id``).
 
 The Books fields are the syncer's: the CRM record is rendered as the CRM API returns it, mapped
-with its module's default map (``syncer.mapping.to_books``) and written with
-``syncer.mapping.books_body``, through the Books org's ordinary create/update rules (so 3062
+with its module's default map (``fieldmap.to_books``) and written with
+``fieldmap.books_body``, through the Books org's ordinary create/update rules (so 3062
 applies as it does to any write). A record imported before, i.e. a Books record already carrying
 that CRM id, is updated from CRM instead: importing twice never makes a second record.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fieldmap import SPEC_BY_MODULE, ModuleSpec, books_body, differences, to_books
 from simulator.books.errors import InvalidValue, NotInCrm
 from simulator.books.models import BooksOrg
 from simulator.books.records import Contact, Item
@@ -28,7 +29,6 @@ from simulator.crm import render
 from simulator.crm.metadata import MODULES
 from simulator.crm.models import CrmOrg
 from simulator.ids import normalize_id
-from syncer.mapping import SPEC_BY_MODULE, ModuleSpec, books_body, differences, to_books
 
 
 @dataclass(frozen=True)

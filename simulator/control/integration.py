@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fieldmap import SPECS, FieldPair
 from simulator.control.errors import BadRequest, IntegrationConflict, UnknownRun
 from simulator.control.responses import _body, _sim, _tenant
 from simulator.http import json_response
@@ -26,7 +27,6 @@ from syncer.config import (
     ModuleSync,
     parse_module_sync,
 )
-from syncer.mapping import SPECS, FieldPair
 from syncer.plan import Action
 
 #: The options of the Books page for one module (the rest of ``ModuleSync`` is the syncer's own).

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from fieldmap import SPEC_BY_MODULE
 from simulator.books.models import BooksOrg
 from simulator.integration.changes import Change
 from syncer.config import DEFAULT_INTERVAL, MODULES, ModuleSync
-from syncer.mapping import SPEC_BY_MODULE
 from syncer.plan import Action
 from syncer.report import Report, Row
 from syncer.schedule import next_tick

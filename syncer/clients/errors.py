@@ -124,3 +124,7 @@ class WriteOutcomeUnknown(ZohoClientError):
         )
         self.request, self.cause = request, cause
         self.done: list[Any] = []
+
+
+class ReadOnly(ZohoClientError):
+    """A write asked of clients connected read-only (``zohosim sync --dry-run``): a bug, never sent."""

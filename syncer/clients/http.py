@@ -21,6 +21,7 @@ from syncer.clients.clock import SyncClock
 from syncer.clients.counter import CallCounter
 from syncer.clients.errors import (
     RateLimited,
+    ReadOnly,
     RequestInfo,
     WriteOutcomeUnknown,
     ZohoApiError,
@@ -72,8 +73,10 @@ class ZohoHttp:
         retry: RetryPolicy | None = None,
         books_per_minute: int | None = 100,
         on_wait: Callable[[str], None] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.client = client
+        self.read_only = read_only
         self.tokens = tokens
         self.clock = clock
         self.counter = counter if counter is not None else tokens.counter or CallCounter()
@@ -97,6 +100,8 @@ class ZohoHttp:
     ) -> httpx.Response:
         """The reply (2xx, or 304); anything else raises. ``write_kind`` says what a retry may risk."""
         info = RequestInfo(service=service, method=method.upper(), url=url, params=params, json=json)
+        if self.read_only and info.method != "GET":
+            raise ReadOnly(f"{info.method} {url}: a dry run writes nothing")
         failures, reauthorized = 0, False
         while True:
             outcome = self._attempt(info, headers=headers, write_kind=write_kind, reauthorized=reauthorized)

@@ -53,9 +53,11 @@ def connect(
     retry: RetryPolicy | None = None,
     books_per_minute: int | None = 100,
     on_wait: Callable[[str], None] | None = None,
+    read_only: bool = False,
 ) -> ZohoClients:
     """``client`` (or ``transport``) is the seam: tests pass ``simulator.testing.in_process_client(app)``
-    or a mock transport. Without a client, one is made here and closed by ``close()``."""
+    or a mock transport. Without a client, one is made here and closed by ``close()``.
+    ``read_only``: any request but a GET raises ``ReadOnly`` before it is sent."""
     missing = [
         name
         for name in ("client_id", "client_secret", "refresh_token", "books_organization_id")
@@ -82,6 +84,7 @@ def connect(
         retry=retry,
         books_per_minute=books_per_minute,
         on_wait=on_wait,
+        read_only=read_only,
     )
     return ZohoClients(
         http=http,

@@ -1,7 +1,7 @@
 """Books' CRM-integration imports over HTTP: ``POST /crm/{account|contact|vendor|item}/{id}/import``.
 
 An import makes (or, the second time, refreshes) a Books record linked to the CRM record, with the
-fields the syncer's own mapping gives: the expected values are ``syncer.mapping.to_books`` of the
+fields the syncer's own mapping gives: the expected values are ``fieldmap.to_books`` of the
 record exactly as the CRM API returns it.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from syncer.mapping import SPEC_BY_MODULE, ModuleSpec, books_value, crm_fields_read, to_books
+from fieldmap import SPEC_BY_MODULE, ModuleSpec, books_value, crm_fields_read, to_books
 from tests.books.expect import error, ok
 from tests.openapi import skip_without_oas
 from tests.support import ZohoClient

@@ -19,9 +19,9 @@ from conformance.invariants import INVARIANTS, RUN_FAILED
 from conformance.published import CONTRACT, config_schema_text, contract_link
 from conformance.scenarios import KIND_NAMES, scenarios
 from conformance.session import Harness, open_harness
+from fieldmap import ACCOUNTS, CONTACTS, PERSON_MAP, PRODUCTS, VENDORS
 from syncer import config as settings_module
 from syncer.config import ConfigError, parse_config
-from syncer.mapping import ACCOUNTS, CONTACTS, PERSON_MAP, PRODUCTS, VENDORS
 from syncer.schema import config_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

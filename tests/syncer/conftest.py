@@ -7,7 +7,7 @@ advances virtual time, nothing sleeps). ``World.run(...)`` runs module syncs and
 through the API), and the requests the run made (the simulator's request log).
 
 The helpers below read records as the contract speaks of them (match keys, mapped values,
-primary persons), written independently of ``syncer.mapping`` so that the tests do not grade
+primary persons), written independently of ``fieldmap`` so that the tests do not grade
 the syncer with its own code.
 """
 
@@ -24,13 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
+from fieldmap import FieldPair
 from simulator.control.client import ControlClient
 from simulator.requestlog import LoggedRequest
 from simulator.tenants import Simulator, Sizes, Tenant
 from simulator.testing import RunningSimulator, build_simulator, in_process
 from syncer import Config, ModuleSync, Report, SyncState, parse_config, run_sync
 from syncer.clients import RetryPolicy, SimulatorClock, ZohoClients, connect
-from syncer.mapping import FieldPair
 from syncer.run import resolve_connection
 from syncer.state import Link
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from syncer import SyncState
+from syncer.apply import Writer
 from syncer.clients import BooksClient, CrmClient, WriteOutcomeUnknown, ZohoUnavailable
 from syncer.engine import ModuleRun
 from tests.syncer.conftest import World, canonical, make_world, strip_volatile
@@ -210,11 +211,11 @@ CRASHES: dict[str, tuple[str, Callable[[pytest.MonkeyPatch], None]]] = {
     "after-an-item-push": ("items", lambda mp: crash_on_call(mp, CrmClient, "insert", 1, after=True)),
     "after-placing-persons": (
         "persons",
-        lambda mp: crash_on_call(mp, ModuleRun, "_link_persons", 2, after=False),
+        lambda mp: crash_on_call(mp, Writer, "link_persons", 2, after=False),
     ),
     "after-the-checkpoint-read": (
         "persons",
-        lambda mp: crash_on_call(mp, ModuleRun, "_push", 1, after=False),
+        lambda mp: crash_on_call(mp, ModuleRun, "push", 1, after=False),
     ),
 }
 

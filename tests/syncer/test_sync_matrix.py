@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from syncer.mapping import SPECS, FieldPair, ModuleSpec
+from fieldmap import SPECS, FieldPair, ModuleSpec
 from syncer.plan import Action
 from tests.syncer.conftest import (
     SyncRun,

@@ -1,8 +1,10 @@
-"""How a CRM record and a Books record correspond: module specs, default field maps, match keys,
-value conversion both ways, and the push rule for a CRM field mapped from several Books fields.
+"""The contract's modules and default field maps: how a CRM record and a Books record correspond
+(module specs, match keys, value conversion both ways, and the push rule for a CRM field mapped
+from several Books fields).
 
-Pure functions on plain dicts. The simulator's Books CRM-import endpoints use this module too,
-so an imported record and a synced record are built by the same code.
+Pure functions on plain dicts, shared by the reference syncer (``syncer/``) and the simulator's
+Books CRM-import endpoints, so an imported record and a synced record are built by the same code
+and neither depends on the other.
 
 Books fields are named by path: ``contact_name``, ``billing_address.city``, and
 ``primary_contact.email`` for the customer's (or vendor's) primary contact person.
