@@ -93,11 +93,13 @@ class Writer:
             self._report(step, Action.FAILED, reason=f"{error.code}: {error.message}")
             return
         except WriteOutcomeUnknown:
-            created = self.find_created(spec, key, started)
-            if created is None:  # the intent stays until linked: this retry may be lost too
+            found = self.find_created(spec, key, started)
+            if found is None:  # the intent stays until linked: this retry may be lost too
                 created = self.books_create(spec, step.wanted, persons=persons)
-            elif step.wanted.get("status") == "inactive" and created.get("status") != "inactive":
-                created = self.books_write(spec, {"status": "inactive"}, created)  # the lost step
+            elif step.wanted.get("status") == "inactive" and found.get("status") != "inactive":
+                created = self.books_write(spec, {"status": "inactive"}, found)  # the lost step
+            else:
+                created = found
         self.reader.index_books([created])
         self.save(spec, field_map, record, created)
         self._link_new_persons(created, record, persons)

@@ -213,11 +213,10 @@ class Pusher:
             if diff:
                 pending.append((push, diff, {**current, **values}))
                 continue
+            crm_id = push.link.crm_id
             push, error = self._agree_in_books(push, {**current, **values})
             self._save(push, {**current, **values})
-            self._report(
-                push, Action.FAILED if error else Action.UNCHANGED, crm_id=push.link.crm_id, reason=error
-            )
+            self._report(push, Action.FAILED if error else Action.UNCHANGED, crm_id=crm_id, reason=error)
         for batch in _batches(pending, CRM_BATCH):
             by_module: dict[str, list[tuple[Push, dict[str, Any], dict[str, Any]]]] = {}
             for item in batch:
@@ -244,7 +243,7 @@ class Pusher:
                         self.key, side="crm", source_id=source, match_key=key, started=started
                     )
                 try:
-                    outcomes = self.crm.insert(module, bodies)
+                    outcomes: Sequence[Mapping[str, Any]] = self.crm.insert(module, bodies)
                 except WriteOutcomeUnknown:  # the intents stay until linked: a retry may be lost too
                     outcomes = self._find_inserted(batch, bodies, started)
                 for push, body, outcome in zip(batch, bodies, outcomes, strict=True):

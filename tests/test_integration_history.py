@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fieldmap import books_value, same
 from simulator.clock import DEFAULT_START
 from simulator.integration import changes as changes_module
 from simulator.integration import stored
@@ -20,7 +21,6 @@ from simulator.store import Store
 from simulator.tenants import Sizes, attach_store, persist
 from simulator.testing import build_simulator, in_process
 from syncer.config import ModuleSync, parse_module_sync
-from syncer.mapping import books_value, same
 from syncer.plan import Action
 from tests.support import ZohoClient, start_server, stop_server
 from tests.test_books_crm_integration import (

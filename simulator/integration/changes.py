@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from fieldmap import FieldPair, same
 from simulator.books.models import BooksOrg
 from simulator.books.records import Contact, ContactPerson, Item
 from simulator.crm.models import CrmOrg
 from syncer.config import ModuleSync
-from syncer.mapping import FieldPair, same
 from syncer.plan import Action
 from syncer.report import Row
 
