@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timezone
 from functools import partial
 from typing import Any
@@ -66,6 +67,56 @@ def _paging(criteria: Mapping[str, str]) -> tuple[int, int]:
     if not _COUNT.fullmatch(per_page) or int(per_page) < 1:
         raise InvalidValue("per_page")
     return int(page), min(int(per_page), MAX_PER_PAGE)  # more than 200 is UNVERIFIED: capped
+
+
+@dataclass(frozen=True)
+class _ListRequest:
+    """A contacts or items list request's paging, ``filter_by`` and sort, checked."""
+
+    page: int
+    per_page: int
+    applied_filter: str
+    sort_column: str
+    sort_order: str
+
+    @classmethod
+    def of(
+        cls,
+        criteria: Mapping[str, str],
+        *,
+        filters: Collection[str],
+        sort_columns: Collection[str],
+        sort: str,
+    ) -> _ListRequest:
+        page, per_page = _paging(criteria)
+        applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
+        if applied_filter not in filters:
+            raise InvalidValue("filter_by")
+        sort_column = criteria.get("sort_column") or sort
+        if sort_column not in sort_columns:
+            raise InvalidValue("sort_column")
+        return cls(page, per_page, applied_filter, sort_column, _sort_order(criteria, "A"))
+
+    def page_of(
+        self,
+        in_order: Ordered,
+        matchers: list[Callable[[Any], bool]],
+        *,
+        render: Callable[[Any], dict[str, Any]],
+        report_name: str,
+    ) -> Page:
+        found = _matching(in_order(self.sort_column, self.sort_order == "D"), matchers)
+        rows, more = _paginate(found, self.page, self.per_page)
+        return Page(
+            rows=[render(record) for record in rows],
+            page=self.page,
+            per_page=self.per_page,
+            has_more_page=more,
+            sort_column=self.sort_column,
+            sort_order=self.sort_order,
+            report_name=report_name,
+            applied_filter=self.applied_filter,
+        )
 
 
 def _matching(records: Iterable[Any], matchers: list[Callable[[Any], bool]]) -> Iterator[Any]:
@@ -193,30 +244,16 @@ def contact_page(
 
     The page is read from ``ordered`` (the org's kept orders), filtered lazily: a list whose
     filters match most contacts costs its page, not the org."""
-    page, per_page = _paging(criteria)
-    applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
-    if applied_filter not in CONTACT_FILTERS:
-        raise InvalidValue("filter_by")
-    sort_column = criteria.get("sort_column") or "contact_name"
-    if sort_column not in CONTACT_SORT_COLUMNS:
-        raise InvalidValue("sort_column")
-    sort_order = _sort_order(criteria, "A")
+    asked = _ListRequest.of(
+        criteria, filters=CONTACT_FILTERS, sort_columns=CONTACT_SORT_COLUMNS, sort="contact_name"
+    )
     contact_type = criteria.get("contact_type")
     if contact_type and contact_type not in CONTACT_TYPES:
         raise InvalidValue("contact_type")
-    matchers = [_status_filter(applied_filter, contacts), *_contact_matchers(criteria)]
+    matchers = [_status_filter(asked.applied_filter, contacts), *_contact_matchers(criteria)]
     in_order = ordered or from_scratch(contacts, contact_sort_key)
-    found = _matching(in_order(sort_column, sort_order == "D"), matchers)
-    rows, more = _paginate(found, page, per_page)
-    return Page(
-        rows=[c.to_row(time_zone) for c in rows],
-        page=page,
-        per_page=per_page,
-        has_more_page=more,
-        sort_column=sort_column,
-        sort_order=sort_order,
-        report_name="Contacts",
-        applied_filter=applied_filter,
+    return asked.page_of(
+        in_order, matchers, render=lambda c: c.to_row(time_zone), report_name="Contacts"
     )
 
 
@@ -263,37 +300,21 @@ def item_page(
 ) -> Page:
     """``GET /items``: name/description filters, rate bounds, tax fields, ``filter_by``, ``search_text``,
     sort, page."""
-    page, per_page = _paging(criteria)
-    applied_filter = criteria.get("filter_by") or DEFAULT_FILTER
-    if applied_filter not in ITEM_FILTERS:
-        raise InvalidValue("filter_by")
-    sort_column = criteria.get("sort_column") or "name"
-    if sort_column not in ITEM_SORT_COLUMNS:
-        raise InvalidValue("sort_column")
-    sort_order = _sort_order(criteria, "A")
+    asked = _ListRequest.of(criteria, filters=ITEM_FILTERS, sort_columns=ITEM_SORT_COLUMNS, sort="name")
     matchers = [
         *_text_matchers(criteria, _ITEM_TEXT_FILTERS),
         *_rate_matchers(criteria),
         *_item_tax_matchers(criteria, edition),
     ]
-    if applied_filter != "Status.All":
-        wanted = applied_filter.removeprefix("Status.").lower()
+    if asked.applied_filter != "Status.All":
+        wanted = asked.applied_filter.removeprefix("Status.").lower()
         matchers.append(lambda i: i.status == wanted)
     if criteria.get("search_text"):
         text = criteria["search_text"].lower()
         matchers.append(lambda i: text in i.name.lower() or text in i.description.lower())
     in_order = ordered or from_scratch(items, item_sort_key)
-    found = _matching(in_order(sort_column, sort_order == "D"), matchers)
-    rows, more = _paginate(found, page, per_page)
-    return Page(
-        rows=[i.to_api(time_zone, edition) for i in rows],
-        page=page,
-        per_page=per_page,
-        has_more_page=more,
-        sort_column=sort_column,
-        sort_order=sort_order,
-        report_name="Items",
-        applied_filter=applied_filter,
+    return asked.page_of(
+        in_order, matchers, render=lambda i: i.to_api(time_zone, edition), report_name="Items"
     )
 
 
