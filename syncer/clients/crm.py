@@ -83,7 +83,8 @@ class CrmClient:
         page-token limit). The list API reads by id descending (its default order), so every record
         not yet read has a smaller id: ``id < smallest order by id desc`` misses and repeats none,
         and needs no ``offset`` (which COQL also caps at 100,000)."""
-        columns = _fields_param(fields)
+        names = self._lookup_names(module, fields)
+        columns = _fields_param([*fields, *(f"{name}.{shown}" for name, shown in names.items())])
         since = f" and Modified_Time > '{crm_datetime(modified_since)}'" if modified_since else ""
         while True:
             statement = (
@@ -97,10 +98,27 @@ class CrmClient:
                 return
             body = reply.json()
             data = body.get("data") or []
-            yield from data
+            yield from (_named(row, names) for row in data)
             if not data or not (body.get("info") or {}).get("more_records"):
                 return
             smallest = min(int(row["id"]) for row in data)
+
+    def _lookup_names(self, module: str, fields: Sequence[str]) -> dict[str, str]:
+        """Each asked lookup's name field in its target module (``display_field``): COQL shows a
+        lookup as ``{"id"}`` only, the list API as ``{"name", "id"}``, and a field map reads the name."""
+        asked = set(fields)
+        targets = {
+            f["api_name"]: f["lookup"]["module"]["api_name"]
+            for f in self.fields(module)
+            if f["api_name"] in asked
+            and f.get("data_type") == "lookup"
+            and (f.get("lookup") or {}).get("module")
+        }
+        shown = {
+            target: next((f["api_name"] for f in self.fields(target) if f.get("display_field")), None)
+            for target in set(targets.values())
+        }
+        return {name: str(shown[target]) for name, target in targets.items() if shown[target]}
 
     def get(self, module: str, record_id: str) -> dict[str, Any] | None:
         reply = self.http.request("crm", "GET", f"{self.base_url}/{module}/{record_id}")
@@ -255,6 +273,15 @@ def _outcome(item: Mapping[str, Any], sent: Mapping[str, Any]) -> Outcome:
     if item.get("action"):
         outcome["action"] = item["action"]
     return outcome
+
+
+def _named(row: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``row`` with each lookup as the list API shows it, its name from the ``lookup.name`` column."""
+    for name, shown in names.items():
+        value = row.pop(f"{name}.{shown}", None)
+        if isinstance(row.get(name), dict):
+            row[name] = {"name": value, **row[name]}
+    return row
 
 
 def _fields_param(fields: Sequence[str]) -> str:
