@@ -12,7 +12,8 @@ import pytest
 
 from simulator.crm import paging
 from simulator.tenants import Sizes
-from syncer.clients import ViewPastTokenLimit, ZohoApiError
+from syncer.clients import ViewPastTokenLimit, ZohoApiError, connect
+from syncer.clients.errors import ReadOnly
 from tests.syncer.test_clients import Env, _env
 
 FIELDS = ["Last_Name", "Email", "Account_Name", "Modified_Time"]
@@ -123,3 +124,14 @@ def test_other_refusals_are_not_taken_for_the_limit(env: Env) -> None:
         list(env.zoho.crm.records("Contacts", fields=["No_Such_Field"]))
     assert caught.value.code != "PAGINATION_LIMIT_EXCEEDED"
     assert not [call for call in _calls(env) if call[0] == "POST"]
+
+
+def test_a_dry_run_reads_past_the_limit_too(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A COQL query is a POST that writes nothing: a read-only (dry-run) client may send it."""
+    dry = connect(env.connection, client=env.zoho.http.client, clock=env.clock, read_only=True)
+    _limit(monkeypatch, 400)
+    assert len(list(dry.crm.records("Contacts", fields=FIELDS))) == 500
+    with pytest.raises(ReadOnly):
+        dry.crm.update(
+            "Contacts", [{"id": next(iter(env.tenant.crm.records["Contacts"])), "Email": "x@y.com"}]
+        )
