@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
 from syncer.clients.dates import crm_datetime
-from syncer.clients.errors import WriteOutcomeUnknown, ZohoApiError
+from syncer.clients.errors import ViewPastTokenLimit, WriteOutcomeUnknown, ZohoApiError
 from syncer.clients.http import WriteKind, ZohoHttp
 
 PER_PAGE = 200
 MAX_FIELDS = 50
 WRITE_BATCH = 100
+#: COQL's largest LIMIT.
+COQL_LIMIT = 2000
 
 
 class Outcome(TypedDict):
@@ -41,26 +43,82 @@ class CrmClient:
         cvid: str | None = None,
         modified_since: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every record (of the view), following ``next_page_token`` past the first 2000."""
+        """Every record (of the view), following ``next_page_token`` past the first 2000, and past
+        the 100,000 that page tokens reach, COQL (``_records_below``)."""
         params: dict[str, Any] = {"fields": _fields_param(fields), "per_page": PER_PAGE}
         if cvid:
             params["cvid"] = cvid
         headers = {"If-Modified-Since": crm_datetime(modified_since)} if modified_since else None
-        page, token = 1, None
+        page, token, read, smallest = 1, None, 0, 0
         while True:
             query = {**params, "page_token": token} if token else {**params, "page": page}
-            reply = self.http.request(
-                "crm", "GET", f"{self.base_url}/{module}", params=query, headers=headers
-            )
+            try:
+                reply = self.http.request(
+                    "crm", "GET", f"{self.base_url}/{module}", params=query, headers=headers
+                )
+            except ZohoApiError as exc:
+                if exc.code != "PAGINATION_LIMIT_EXCEEDED" or not read:
+                    raise
+                if cvid:
+                    raise ViewPastTokenLimit(module=module, cvid=cvid, read=read) from exc
+                yield from self._records_below(smallest, module, fields=fields, modified_since=modified_since)
+                return
             if reply.status_code in (204, 304):
                 return
             body = reply.json()
-            yield from body.get("data") or []
+            data = body.get("data") or []
+            yield from data
+            read += len(data)
+            smallest = min((int(row["id"]) for row in data), default=smallest)
             info = body.get("info") or {}
             if not info.get("more_records"):
                 return
             # Without a token (v2-style replies) ``page`` goes on, up to Zoho's 2000-record cap.
             token, page = info.get("next_page_token"), page + 1
+
+    def _records_below(
+        self, smallest: int, module: str, *, fields: Sequence[str], modified_since: datetime | None
+    ) -> Iterator[dict[str, Any]]:
+        """The records whose id is below ``smallest``, by COQL keyset paging (Zoho's advice past the
+        page-token limit). The list API reads by id descending (its default order), so every record
+        not yet read has a smaller id: ``id < smallest order by id desc`` misses and repeats none,
+        and needs no ``offset`` (which COQL also caps at 100,000)."""
+        names = self._lookup_names(module, fields)
+        columns = _fields_param([*fields, *(f"{name}.{shown}" for name, shown in names.items())])
+        since = f" and Modified_Time > '{crm_datetime(modified_since)}'" if modified_since else ""
+        while True:
+            statement = (
+                f"select {columns} from {module} where (id < {smallest}{since}) "
+                f"order by id desc limit {COQL_LIMIT}"
+            )
+            reply = self.http.request(
+                "crm", "POST", f"{self.base_url}/coql", json={"select_query": statement}
+            )
+            if reply.status_code == 204:
+                return
+            body = reply.json()
+            data = body.get("data") or []
+            yield from (_named(row, names) for row in data)
+            if not data or not (body.get("info") or {}).get("more_records"):
+                return
+            smallest = min(int(row["id"]) for row in data)
+
+    def _lookup_names(self, module: str, fields: Sequence[str]) -> dict[str, str]:
+        """Each asked lookup's name field in its target module (``display_field``): COQL shows a
+        lookup as ``{"id"}`` only, the list API as ``{"name", "id"}``, and a field map reads the name."""
+        asked = set(fields)
+        targets = {
+            f["api_name"]: f["lookup"]["module"]["api_name"]
+            for f in self.fields(module)
+            if f["api_name"] in asked
+            and f.get("data_type") == "lookup"
+            and (f.get("lookup") or {}).get("module")
+        }
+        shown = {
+            target: next((f["api_name"] for f in self.fields(target) if f.get("display_field")), None)
+            for target in set(targets.values())
+        }
+        return {name: str(shown[target]) for name, target in targets.items() if shown[target]}
 
     def get(self, module: str, record_id: str) -> dict[str, Any] | None:
         reply = self.http.request("crm", "GET", f"{self.base_url}/{module}/{record_id}")
@@ -215,6 +273,15 @@ def _outcome(item: Mapping[str, Any], sent: Mapping[str, Any]) -> Outcome:
     if item.get("action"):
         outcome["action"] = item["action"]
     return outcome
+
+
+def _named(row: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``row`` with each lookup as the list API shows it, its name from the ``lookup.name`` column."""
+    for name, shown in names.items():
+        value = row.pop(f"{name}.{shown}", None)
+        if isinstance(row.get(name), dict):
+            row[name] = {"name": value, **row[name]}
+    return row
 
 
 def _fields_param(fields: Sequence[str]) -> str:

@@ -68,6 +68,18 @@ class ZohoApiError(ZohoClientError):
         return details if isinstance(details, dict) else {}
 
 
+class ViewPastTokenLimit(ZohoClientError):
+    """A view holds more records than page tokens reach, and COQL can't express a view."""
+
+    def __init__(self, *, module: str, cvid: str, read: int) -> None:
+        super().__init__(
+            f"CRM stopped the read of {module} view {cvid} after {read} records: page_token reaches "
+            "at most 100,000 records (PAGINATION_LIMIT_EXCEEDED), and the rest of a view can't be read "
+            "with COQL. Fix: narrow the view's criteria below 100,000 records, or sync without a view."
+        )
+        self.module, self.cvid, self.read = module, cvid, read
+
+
 class ZohoUnavailable(ZohoClientError):
     """Transient failures (5xx, timeouts, dropped connections) outlasted every retry."""
 

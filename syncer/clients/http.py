@@ -100,7 +100,7 @@ class ZohoHttp:
     ) -> httpx.Response:
         """The reply (2xx, or 304); anything else raises. ``write_kind`` says what a retry may risk."""
         info = RequestInfo(service=service, method=method.upper(), url=url, params=params, json=json)
-        if self.read_only and info.method != "GET":
+        if self.read_only and info.method != "GET" and write_kind != "read":  # a COQL query reads
             raise ReadOnly(f"{info.method} {url}: a dry run writes nothing")
         failures, reauthorized = 0, False
         while True:

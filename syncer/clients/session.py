@@ -57,7 +57,8 @@ def connect(
 ) -> ZohoClients:
     """``client`` (or ``transport``) is the seam: tests pass ``simulator.testing.in_process_client(app)``
     or a mock transport. Without a client, one is made here and closed by ``close()``.
-    ``read_only``: any request but a GET raises ``ReadOnly`` before it is sent."""
+    ``read_only``: any write (a request but a GET or a COQL query) raises ``ReadOnly`` before it is
+    sent."""
     missing = [
         name
         for name in ("client_id", "client_secret", "refresh_token", "books_organization_id")
