@@ -130,7 +130,7 @@ _cached: collections.deque[CrmRecord] = collections.deque()
 
 def _remember(stored: CrmRecord) -> None:
     """Keep at most ``_CACHED_ROWS`` renderings: the oldest one is dropped first."""
-    if len(_cached) >= _CACHED_ROWS:
+    while len(_cached) >= _CACHED_ROWS:
         _cached.popleft().rendered = None
     _cached.append(stored)
 
