@@ -35,7 +35,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
-from simulator.crm.record import CrmRecord, make_record
+from simulator.crm.record import CrmRecord
 from simulator.crm.tags import Tag
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
@@ -434,7 +434,7 @@ class CrmOrg:
 
     def put_record(self, module: str, values: Mapping[str, Any]) -> CrmRecord:
         """Store a complete record as is (seeding and state import); ids must keep growing."""
-        record = values if isinstance(values, CrmRecord) else make_record(module, values)
+        record = values if isinstance(values, CrmRecord) else CrmRecord(module, values)
         self.records[module][record["id"]] = record
         self._index(MODULES[module], record)
         self._changed("create", module, record)
@@ -589,9 +589,9 @@ class CrmOrg:
 
     def _create(self, module: ModuleDef, values: Mapping[str, Any]) -> CrmRecord:
         now, user = self.clock.now(), self.current_user_id
-        record = make_record(module.api_name, {"id": self.ids(), "Owner": user})
-        record.update(values)  # a None value leaves the field absent
-        record.update(Created_By=user, Modified_By=user, Created_Time=now, Modified_Time=now)
+        given = {key: value for key, value in values.items() if value is not None}
+        stamps = {"Created_By": user, "Modified_By": user, "Created_Time": now, "Modified_Time": now}
+        record = CrmRecord(module.api_name, {"id": self.ids(), "Owner": user, **given, **stamps})
         _derive(module, record)
         return self.put_record(module.api_name, record)
 

@@ -14,7 +14,7 @@ from simulator.clock import Clock
 from simulator.crm import render
 from simulator.crm.metadata import MODULES
 from simulator.crm.models import CrmOrg
-from simulator.crm.record import CrmRecord, make_record
+from simulator.crm.record import CrmRecord
 from simulator.crm.seed import seed_crm
 from simulator.crm.versions import VERSIONS
 from tests.crm.expect import versioned
@@ -68,7 +68,7 @@ def test_a_record_behaves_as_the_dict_of_its_present_fields(
     start: dict[str, Any], steps: list[tuple[str, Any, Any]]
 ) -> None:
     plain = {key: value for key, value in start.items() if value is not None}
-    record = make_record("Contacts", start)
+    record = CrmRecord("Contacts", start)
     for step in steps:
         assert _apply(record, step, plain=False) == _apply(plain, step, plain=True)
         assert record == plain and plain == dict(record)
@@ -76,11 +76,11 @@ def test_a_record_behaves_as_the_dict_of_its_present_fields(
         for name in CONTACT_FIELDS:
             assert (name in record) == (name in plain)
             assert record.get(name) == plain.get(name) and record.get(name, "d") == plain.get(name, "d")
-    assert dict(make_record("Contacts", record)) == plain  # round trip through a fresh record
+    assert dict(CrmRecord("Contacts", record)) == plain  # round trip through a fresh record
 
 
 def test_absent_fields_are_not_stored_and_unknown_names_are_refused() -> None:
-    record = make_record("Accounts", {"id": "1", "Account_Name": "Acme", "Phone": None})
+    record = CrmRecord("Accounts", {"id": "1", "Account_Name": "Acme", "Phone": None})
     assert dict(record) == {"id": "1", "Account_Name": "Acme"}
     assert "Phone" not in record and record.get("Phone") is None and record.get("Nope") is None
     with pytest.raises(KeyError):
