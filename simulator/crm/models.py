@@ -1,6 +1,7 @@
 """A CRM org's state and the rules of its record API; nothing here knows of HTTP.
 
-Records are plain dicts keyed by id, holding only the fields that have a value: lookups as the
+Records are compact mappings (``record.py``) keyed by id, holding only the fields that have a
+value: lookups as the
 target's id, ``Owner``/``Created_By``/``Modified_By`` as user ids, ``Created_Time``/``Modified_Time``
 as aware UTC datetimes.  Names are looked up when a record is read (``render.py``), so a renamed
 account shows through every contact that points at it.
@@ -34,6 +35,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
+from simulator.crm.record import CrmRecord
 from simulator.crm.tags import Tag
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
@@ -121,7 +123,7 @@ class DeletedRecord:
 class WriteOutcome:
     """One record's result: the stored record, or the error to report in its place."""
 
-    record: dict[str, Any] | None = None
+    record: CrmRecord | None = None
     error: CrmError | None = None
     action: Literal["insert", "update"] | None = None
     duplicate_field: str | None = None
@@ -153,7 +155,7 @@ class CrmOrg:
     current_user_id: str
     users: dict[str, User]
     next_id: int = 1_000_000
-    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {m: {} for m in MODULES})
+    records: dict[str, dict[str, CrmRecord]] = field(default_factory=lambda: {m: {} for m in MODULES})
     deleted: dict[str, list[DeletedRecord]] = field(default_factory=lambda: {m: [] for m in MODULES})
     views: dict[str, CustomView] = field(default_factory=dict)
     tags: dict[str, Tag] = field(default_factory=dict)
@@ -275,11 +277,11 @@ class CrmOrg:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def iter_records(self, module: str) -> Iterator[dict[str, Any]]:
+    def iter_records(self, module: str) -> Iterator[CrmRecord]:
         """The stored records of ``module``, oldest id first (the Books seeder reads these)."""
         yield from self.records[self.module(module).api_name].values()
 
-    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+    def get(self, module: str, record_id: str) -> CrmRecord | None:
         return self.records[module].get(record_id)
 
     def display_name(self, module: str, record: Mapping[str, Any]) -> str | None:
@@ -353,9 +355,7 @@ class CrmOrg:
             self._orders[(module, field_name)] = found
         return found
 
-    def _sorted(
-        self, module: ModuleDef, rows: list[dict[str, Any]], sort_by: str, order: str
-    ) -> list[dict[str, Any]]:
+    def _sorted(self, module: ModuleDef, rows: list[CrmRecord], sort_by: str, order: str) -> list[CrmRecord]:
         """Sorted by id, a timestamp (ties by id) or, for a view, any field (empty values last)."""
         descending = order == "desc"
         if sort_by == "id":
@@ -432,11 +432,13 @@ class CrmOrg:
         definition = self.module(module)
         return [self._delete_one(definition, record_id) for record_id in ids]
 
-    def put_record(self, module: str, record: dict[str, Any]) -> None:
+    def put_record(self, module: str, values: Mapping[str, Any]) -> CrmRecord:
         """Store a complete record as is (seeding and state import); ids must keep growing."""
+        record = values if isinstance(values, CrmRecord) else CrmRecord(module, values)
         self.records[module][record["id"]] = record
         self._index(MODULES[module], record)
         self._changed("create", module, record)
+        return record
 
     def _insert_one(self, module: ModuleDef, item: object, index: int) -> WriteOutcome:
         try:
@@ -485,7 +487,7 @@ class CrmOrg:
         )
         return WriteOutcome(record=record)
 
-    def _target(self, module: ModuleDef, item: object, index: int) -> dict[str, Any]:
+    def _target(self, module: ModuleDef, item: object, index: int) -> CrmRecord:
         if not isinstance(item, Mapping):
             raise InvalidData({"api_name": "data", "json_path": f"$.data[{index}]"})
         if item.get("id") is None:
@@ -568,7 +570,7 @@ class CrmOrg:
 
     def _find_duplicate(
         self, module: ModuleDef, item: Mapping[str, Any], check: list[str]
-    ) -> tuple[str, dict[str, Any]] | None:
+    ) -> tuple[str, CrmRecord] | None:
         table = self.records[module.api_name]
         for name in check:
             wanted = item.get(name)
@@ -585,16 +587,15 @@ class CrmOrg:
                     return name, record
         return None
 
-    def _create(self, module: ModuleDef, values: Mapping[str, Any]) -> dict[str, Any]:
+    def _create(self, module: ModuleDef, values: Mapping[str, Any]) -> CrmRecord:
         now, user = self.clock.now(), self.current_user_id
-        record: dict[str, Any] = {"id": self.ids(), "Owner": user}
-        record.update((key, value) for key, value in values.items() if value is not None)
-        record.update(Created_By=user, Modified_By=user, Created_Time=now, Modified_Time=now)
+        given = {key: value for key, value in values.items() if value is not None}
+        stamps = {"Created_By": user, "Modified_By": user, "Created_Time": now, "Modified_Time": now}
+        record = CrmRecord(module.api_name, {"id": self.ids(), "Owner": user, **given, **stamps})
         _derive(module, record)
-        self.put_record(module.api_name, record)
-        return record
+        return self.put_record(module.api_name, record)
 
-    def _apply(self, module: ModuleDef, record: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    def _apply(self, module: ModuleDef, record: CrmRecord, values: Mapping[str, Any]) -> CrmRecord:
         before = {key: record.get(key) for key in values}
         self._unindex(module, record)
         for key, value in values.items():
@@ -610,12 +611,12 @@ class CrmOrg:
         return record
 
     def _changed(
-        self, operation: Operation, module: str, record: dict[str, Any], fields: tuple[str, ...] = ()
+        self, operation: Operation, module: str, record: CrmRecord, fields: tuple[str, ...] = ()
     ) -> None:
         for observer in self.observers:
             observer(RecordChange("crm", module, operation, record["id"], record, fields=fields))
 
-    def _index(self, module: ModuleDef, record: dict[str, Any]) -> None:
+    def _index(self, module: ModuleDef, record: CrmRecord) -> None:
         for (name, _), order in self._orders.items():
             if name == module.api_name:
                 order.add(record)
@@ -623,7 +624,7 @@ class CrmOrg:
         if value is not None:
             self._unique[module.api_name].setdefault(_unique_key(value), record["id"])
 
-    def _unindex(self, module: ModuleDef, record: dict[str, Any]) -> None:
+    def _unindex(self, module: ModuleDef, record: CrmRecord) -> None:
         for (name, _), order in self._orders.items():
             if name == module.api_name:
                 order.discard(record)
@@ -717,7 +718,10 @@ def _blank(value: object) -> bool:
 
 
 def _unique_key(value: object) -> str:
-    return str(value).strip().lower()
+    """The duplicate check's key; a value already in that form is itself the key, so the index
+    shares the record's string instead of holding a copy (most emails are lower case)."""
+    key = str(value).strip().lower()
+    return value if key == value else key  # type: ignore[return-value]
 
 
 def _coerce_scalar(f: FieldDef, raw: Any) -> Any:
@@ -749,7 +753,7 @@ def _iso_date(raw: Any) -> str | None:
         return None
 
 
-def _derive(module: ModuleDef, record: dict[str, Any]) -> None:
+def _derive(module: ModuleDef, record: CrmRecord) -> None:
     """Read-only fields computed from others: a contact's ``Full_Name``."""
     if module.api_name == "Contacts":
         record["Full_Name"] = " ".join(p for p in (record.get("First_Name"), record.get("Last_Name")) if p)

@@ -21,7 +21,15 @@ from simulator.crm.metadata import MODULES, FieldDef, make_id
 from simulator.crm.models import CrmOrg
 from simulator.crm.paging import page_window
 from simulator.crm.related import RelatedList
-from simulator.crm.responses import Call, _call, _module_call, _module_param, _short_info, _write_body
+from simulator.crm.responses import (
+    Call,
+    _call,
+    _module_call,
+    _module_param,
+    _short_info,
+    _write_body,
+    rows_reply,
+)
 from simulator.http import empty_response, json_response
 
 
@@ -49,8 +57,7 @@ async def related_records(request: Request) -> Response:
     if not page:
         return empty_response(304 if since is not None and not rows else 204)
     more = window.offset + len(page) < len(rows)
-    data = render.records(call.org, target, page, fields)
-    return json_response({"data": data, "info": _short_info(window, len(page), more)})
+    return rows_reply(call.org, target, page, fields, _short_info(window, len(page), more))
 
 
 async def related_record(request: Request) -> Response:

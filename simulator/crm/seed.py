@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import random
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -468,6 +469,7 @@ class _Seeder:
             else ch
             for ch in pattern
         )
+        code = sys.intern(code)  # a million addresses repeat postal codes: one string per code
         return _Address(street, city, state, code, country)
 
     def _phone(self, country: str) -> str:
