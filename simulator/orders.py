@@ -18,33 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sortedcontainers import SortedList
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
+#: What a ``Selection`` holds: a CRM record (``simulator.crm.record.CrmRecord``) or a Books record.
+T = TypeVar("T")
 
 
-class Selection:
+class Selection(Generic[T]):
     """Rows in order, read lazily; also a read-only sequence (``len``, slices) for simple callers."""
 
-    def __init__(self, rows: Callable[[], Iterator[Row]], *, size: int | None = None) -> None:
+    def __init__(self, rows: Callable[[], Iterator[T]], *, size: int | None = None) -> None:
         self._rows = rows
         self._size = size
 
     @classmethod
-    def of(cls, rows: list[Row]) -> Selection:
+    def of(cls, rows: list[T]) -> Selection[T]:
         return cls(lambda: iter(rows), size=len(rows))
 
-    def filtered(self, keep: Callable[[Row], bool]) -> Selection:
+    def filtered(self, keep: Callable[[T], bool]) -> Selection[T]:
         return Selection(lambda: filter(keep, self._rows()))
 
-    def page(self, offset: int, count: int) -> tuple[list[Row], bool]:
+    def page(self, offset: int, count: int) -> tuple[list[T], bool]:
         """The ``count`` rows from ``offset``, and whether any row follows them."""
         rows = list(islice(self._rows(), offset, offset + count + 1))
         return rows[:count], len(rows) > count
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[T]:
         return self._rows()
 
     def __len__(self) -> int:
@@ -55,7 +57,7 @@ class Selection:
     def __bool__(self) -> bool:
         return next(self._rows(), None) is not None
 
-    def __getitem__(self, where: slice) -> list[Row]:
+    def __getitem__(self, where: slice) -> list[T]:
         if not isinstance(where, slice) or where.step not in (None, 1):
             raise TypeError("a Selection takes plain slices")
         start, stop = where.start or 0, where.stop

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ _UNITS = ("pcs", "box", "kg", "hrs", "")
 
 
 class CrmRecords(Protocol):
-    def iter_records(self, module: str) -> Iterator[dict[str, Any]]: ...
+    def iter_records(self, module: str) -> Iterator[Mapping[str, Any]]: ...
 
 
 def seed_books(
@@ -110,7 +110,7 @@ def _share(count: int, overlap: float) -> int:
     return min(count, max(1, round(count * overlap)))
 
 
-def _person_name(record: dict[str, Any]) -> str:
+def _person_name(record: Mapping[str, Any]) -> str:
     """A CRM contact's Books name, as the sync builds it: ``First_Name + " " + Last_Name``, trimmed."""
     return f"{record.get('First_Name') or ''} {record.get('Last_Name') or ''}".strip()
 
@@ -174,10 +174,10 @@ class _Seeder:
 
     def twins(
         self,
-        records: list[dict[str, Any]],
+        records: list[Mapping[str, Any]],
         overlap: float,
-        name_of: Callable[[dict[str, Any]], str],
-        make: Callable[[str, dict[str, Any]], Contact],
+        name_of: Callable[[Mapping[str, Any]], str],
+        make: Callable[[str, Mapping[str, Any]], Contact],
     ) -> None:
         chosen = sorted(self.rng.sample(range(len(records)), _share(len(records), overlap)))
         made = []
@@ -206,7 +206,7 @@ class _Seeder:
                 replace(person, contact_person_id=self.org.new_id()) for person in original.contact_persons
             ]
 
-    def item_twins(self, products: list[dict[str, Any]], overlap: float) -> None:
+    def item_twins(self, products: list[Mapping[str, Any]], overlap: float) -> None:
         """Items share the name, the SKU (``Product_Code``) or both with their product."""
         chosen = sorted(self.rng.sample(range(len(products)), _share(len(products), overlap)))
         made = []
@@ -258,7 +258,7 @@ class _Seeder:
         contact.contact_persons[0].is_primary_contact = True
         return contact
 
-    def individual_customer(self, name: str, record: dict[str, Any] | None = None) -> Contact:
+    def individual_customer(self, name: str, record: Mapping[str, Any] | None = None) -> Contact:
         """An individual; a CRM contact's twin carries that contact's first and last name."""
         contact = self._contact(name, contact_type="customer", sub_type="individual", company="")
         first, _, last = name.strip().rpartition(" ")

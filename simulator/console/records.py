@@ -6,7 +6,7 @@ Every list reads one page of an org's records, lazily, so a page costs about the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -57,7 +57,7 @@ def crm_page(crm: CrmOrg, module: str, *, query: str, page: int) -> Listing:
     )
 
 
-def crm_fields(crm: CrmOrg, module: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+def crm_fields(crm: CrmOrg, module: str, record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A record's fields in the module's order; a lookup names the record it points at."""
     shown = []
     for definition in MODULES[module].fields:

@@ -31,6 +31,7 @@ from simulator.crm.metadata import (
     find_module,
 )
 from simulator.crm.models import CrmOrg, sort_key
+from simulator.crm.record import CrmRecord
 from simulator.crm.tags import Tag, record_tags
 
 MAX_COLUMNS = 50
@@ -173,7 +174,7 @@ def run(org: CrmOrg, query: Plan) -> Result:
     return Result(shown, query.offset + len(page) < min(len(rows), MAX_ROWS))
 
 
-def _sorted(org: CrmOrg, rows: list[dict[str, Any]], by: Column, *, descending: bool) -> list[dict[str, Any]]:
+def _sorted(org: CrmOrg, rows: list[CrmRecord], by: Column, *, descending: bool) -> list[CrmRecord]:
     """Stable, empty values first going up (last going down), as a SQL database orders them."""
 
     def key(row: Mapping[str, Any]) -> tuple[bool, Any]:

@@ -721,7 +721,7 @@ def _unique_key(value: object) -> str:
     """The duplicate check's key; a value already in that form is itself the key, so the index
     shares the record's string instead of holding a copy (most emails are lower case)."""
     key = str(value).strip().lower()
-    return value if key == value else key  # type: ignore[return-value]
+    return value if isinstance(value, str) and key == value else key
 
 
 def _coerce_scalar(f: FieldDef, raw: Any) -> Any:

@@ -59,7 +59,7 @@ def _layout(module: str) -> dict[str, int]:
 class CrmRecord(MutableMapping[str, Any]):
     """A record of one module; see the module docstring."""
 
-    __slots__ = ("rendered", "shape", "values")
+    __slots__ = ("cells", "rendered", "shape")
 
     def __init__(self, module: str, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
         layout = _layout(module)
@@ -69,15 +69,15 @@ class CrmRecord(MutableMapping[str, Any]):
                 raise KeyError(f"{key!r} is not a field of {module}")
         names = tuple(sorted(present, key=layout.__getitem__))
         self.shape = _shape(module, names)
-        self.values = tuple(present[name] for name in names)
+        self.cells = tuple(present[name] for name in names)
         self.rendered: Any = None
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[self.shape.index[key]]
+        return self.cells[self.shape.index[key]]
 
     def get(self, key: str, default: Any = None) -> Any:
         position = self.shape.index.get(key)
-        return default if position is None else self.values[position]
+        return default if position is None else self.cells[position]
 
     def __contains__(self, key: object) -> bool:
         return key in self.shape.index
@@ -89,15 +89,15 @@ class CrmRecord(MutableMapping[str, Any]):
         shape = self.shape
         position = shape.index.get(key)
         if position is not None:
-            self.values = (*self.values[:position], value, *self.values[position + 1 :])
+            self.cells = (*self.cells[:position], value, *self.cells[position + 1 :])
         elif key not in shape.layout:
             raise KeyError(f"{key!r} is not a field of {shape.module}")
         else:
-            self._reshape({**dict(zip(shape.names, self.values, strict=True)), key: value})
+            self._reshape({**dict(zip(shape.names, self.cells, strict=True)), key: value})
         self.rendered = None
 
     def __delitem__(self, key: str) -> None:
-        present = dict(zip(self.shape.names, self.values, strict=True))
+        present = dict(zip(self.shape.names, self.cells, strict=True))
         del present[key]
         self._reshape(present)
         self.rendered = None
@@ -106,13 +106,13 @@ class CrmRecord(MutableMapping[str, Any]):
         layout = self.shape.layout
         names = tuple(sorted(present, key=layout.__getitem__))
         self.shape = _shape(self.shape.module, names)
-        self.values = tuple(present[name] for name in names)
+        self.cells = tuple(present[name] for name in names)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.shape.names)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.cells)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Mapping):

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from simulator.crm.errors import InvalidData
 from simulator.crm.models import CrmOrg
+from simulator.crm.record import CrmRecord
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def find(module: str, api_name: str) -> RelatedList | None:
 
 def related_records(
     org: CrmOrg, related: RelatedList, parent_id: str, *, modified_since: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[CrmRecord]:
     """The records listed under ``parent_id``, oldest id first."""
     table = org.records[related.related_module]
     if related.lookup_field is not None:

@@ -114,7 +114,7 @@ class _JsonLayout:
             "            cached = stored.rendered = (layout, layout.pieces(stored))\n"
             "            remember(stored)\n"
             "        p = cached[1]\n"
-            "        at, held = stored.shape.index, stored.values\n"
+            "        at, held = stored.shape.index, stored.cells\n"
             f"        append({row})\n"
             "    return out\n"
         )
@@ -213,7 +213,7 @@ def _row_builder(kinds: tuple[tuple[str, str], ...], full: bool) -> Callable[...
         "    out = []\n"
         "    append = out.append\n"
         "    for stored in rows:\n"
-        "        at, held = stored.shape.index, stored.values\n"
+        "        at, held = stored.shape.index, stored.cells\n"
         f"        append({{{', '.join(values)}}})\n"
         "    return out\n"
     )
@@ -278,7 +278,7 @@ _MESSAGES = {"insert": "record added", "update": "record updated"}
 def outcome(org: CrmOrg, result: WriteOutcome, *, upsert: bool = False) -> dict[str, Any]:
     if result.error is not None:
         return result.error.body()
-    stored = result.record or {}
+    stored: Mapping[str, Any] = result.record or {}
     if result.action is None:
         return {
             "code": "SUCCESS",

@@ -16,7 +16,7 @@ import bisect
 import random
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -504,7 +504,7 @@ def _address_fields(prefix: str, zip_name: str, address: _Address) -> dict[str, 
     }
 
 
-def _account_address(account: dict[str, Any]) -> _Address:
+def _account_address(account: Mapping[str, Any]) -> _Address:
     return _Address(
         account["Billing_Street"],
         account["Billing_City"],

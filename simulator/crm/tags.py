@@ -12,7 +12,7 @@ Nothing here knows of HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -138,7 +138,9 @@ def _resolve_one(org: CrmOrg, module: str, item: object, index: int, *, create_m
     return created
 
 
-def add(org: CrmOrg, record: dict[str, Any], tags: Sequence[Tag], *, over_write: bool) -> CrmError | None:
+def add(
+    org: CrmOrg, record: MutableMapping[str, Any], tags: Sequence[Tag], *, over_write: bool
+) -> CrmError | None:
     """Tag ``record``; ``over_write`` replaces its tags.  Over ten tags is an error, nothing changed."""
     current = [] if over_write else [t.id for t in record_tags(org, record)]
     wanted = list(dict.fromkeys([*current, *(tag.id for tag in tags)]))
@@ -148,7 +150,7 @@ def add(org: CrmOrg, record: dict[str, Any], tags: Sequence[Tag], *, over_write:
     return None
 
 
-def remove(record: dict[str, Any], tags: Sequence[Tag]) -> None:
+def remove(record: MutableMapping[str, Any], tags: Sequence[Tag]) -> None:
     unwanted = {tag.id for tag in tags}
     record["Tag"] = [tag_id for tag_id in record.get("Tag", ()) if tag_id not in unwanted]
 
