@@ -168,3 +168,12 @@ def test_an_update_then_a_list_returns_the_new_value_on_every_version(zoho: Zoho
     assert (
         next(row for row in found.json()["data"] if row["id"] == first["id"])["Phone"] == f"+1 555 {version}"
     )
+
+
+def test_the_mapping_views_are_the_dicts() -> None:
+    """``keys``, ``values`` and ``items`` work as a dict's (a slot once hid ``values()``)."""
+    plain = {"id": "1", "Account_Name": "Acme", "Phone": "+1 555"}
+    record = CrmRecord("Accounts", plain)
+    assert list(record.keys()) == list(plain)
+    assert list(record.values()) == list(plain.values())
+    assert list(record.items()) == list(plain.items())
