@@ -342,6 +342,15 @@ DOCUMENT_GAPS: dict[tuple[str, str, int], tuple[tuple[str, ...], str]] = {
         ("crm", f"{method} /crm/v8/actions/watch", 400): (_ERROR_KEYS, _WATCH_BODY_ERRORS)
         for method in ("PUT", "PATCH", "DELETE")
     },
+    **{
+        ("crm", f"{method} /crm/v8/actions/watch", 202): (
+            ("$.watch[*].code",),
+            "each of the document's 202 alternatives holds items of one error code; a batch whose items "
+            "fail in different ways (one INVALID_DATA, one MANDATORY_NOT_FOUND) mixes them, item by item, "
+            "as every CRM batch reply does",
+        )
+        for method in ("POST", "PUT", "PATCH")
+    },
     ("crm", "POST /crm/v8/__composite_requests", 400): (
         _ERROR_KEYS,
         "the document lists only the errors of the batch's items; a body that is not JSON is "
