@@ -16,7 +16,7 @@ import pytest
 
 from bench.fuzz import OAS_DIR, ServiceResult, fuzz, oas_available
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("fuzz")]  # one fuzzing run
 
 #: Examples per operation in the fuzzing phase, on top of the examples and coverage phases (about
 #: 10,000 cases): enough for 20,000 requests or more over both services (issue 10).
