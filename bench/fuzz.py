@@ -557,7 +557,8 @@ def cases(report: Path) -> int:
 
 def _gist(message: str) -> str:
     """The validation error's first line without the instance (which differs case by case)."""
-    first = message.strip().splitlines()[0] if message.strip() else ""
+    # split on "\n" only: str.splitlines() would also cut at a U+0085 or U+2028 inside the fuzzed instance
+    first = message.strip().split("\n")[0] if message.strip() else ""
     first = re.sub(r"^.* is not valid under any of the schemas listed in", "not valid under any of", first)
     first = re.sub(r"^.* is not of type", "is not of type", first)
     first = re.sub(r"^.* is not one of", "is not one of", first)
