@@ -19,6 +19,9 @@ from conformance.scenarios import FaultSpec
 from conformance.session import Harness, Outcome, open_harness
 from conformance.suite import replay, run_suite
 
+#: One worker under xdist: the kill-rate test reads the verdicts the parametrized tests left in KILLED.
+pytestmark = pytest.mark.xdist_group("mutants")
+
 ACCOUNTS, VENDORS, ITEMS = "customers-accounts", "vendors", "items"
 UNASSOCIATED = "customers-accounts_and_contacts+unassociated"
 
