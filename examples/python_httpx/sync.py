@@ -50,7 +50,7 @@ class LostReply(Exception):
 
 
 class ZohoError(Exception):
-    pass
+    """Zoho refused a request, or it kept failing after every retry: the record is reported, not retried."""
 
 
 # ---- values ----------------------------------------------------------------------------------

@@ -23,26 +23,16 @@ from syncer.config import (
     DUPLICATE_MODES,
     EXTENTS,
     MODULES,
+    SYNC_KEYS,
     ConfigError,
     ModuleSync,
     parse_module_sync,
 )
 from syncer.plan import Action
 
-#: The options of the Books page for one module (the rest of ``ModuleSync`` is the syncer's own).
-OPTIONS = frozenset(
-    {
-        "crm_source",
-        "include_unassociated_contacts",
-        "extent",
-        "duplicates",
-        "view",
-        "contact_view",
-        "field_map",
-        "contact_map",
-        "person_map",
-    }
-)
+#: The options of the Books page for one module: a module sync's keys but those the page sets itself
+#: (the module, from the page it is on) or has no field for (schedule, interval, name).
+OPTIONS = SYNC_KEYS - {"module", "schedule", "interval", "name"}
 #: The options for a CRM account's contacts: only customers synced from Accounts & their Contacts.
 CONTACT_OPTIONS = frozenset({"contact_map", "person_map"})
 CRM_MODULES = ("Accounts", "Contacts", "Vendors", "Products")
