@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,15 +113,21 @@ async def tenant_page(request: Request) -> Response:
     )
 
 
-async def crm_list(request: Request) -> Response:
-    found, module = tenant(request), _module(request)
+def _list(request: Request, *, side: str, kind: str, listing: Callable[..., Any]) -> Response:
+    """One list page of either side: ``listing`` is ``records.crm_page`` or ``records.books_page``."""
+    found = tenant(request)
     query = request.query_params.get("q", "").strip()
-    listing = records.crm_page(found.crm, module, query=query, page=page_number(request))
+    side_state = found.crm if side == "crm" else found.books
+    page = listing(side_state, kind, query=query, page=page_number(request))
     return render(
         request,
         "list.html",
-        {"tenant_id": found.tenant_id, "side": "crm", "kind": module, "query": query, "listing": listing},
+        {"tenant_id": found.tenant_id, "side": side, "kind": kind, "query": query, "listing": page},
     )
+
+
+async def crm_list(request: Request) -> Response:
+    return _list(request, side="crm", kind=_module(request), listing=records.crm_page)
 
 
 async def crm_record(request: Request) -> Response:
@@ -144,14 +151,7 @@ async def crm_record(request: Request) -> Response:
 
 
 async def books_list(request: Request) -> Response:
-    found, kind = tenant(request), _kind(request)
-    query = request.query_params.get("q", "").strip()
-    listing = records.books_page(found.books, kind, query=query, page=page_number(request))
-    return render(
-        request,
-        "list.html",
-        {"tenant_id": found.tenant_id, "side": "books", "kind": kind, "query": query, "listing": listing},
-    )
+    return _list(request, side="books", kind=_kind(request), listing=records.books_page)
 
 
 async def books_record(request: Request) -> Response:
