@@ -151,22 +151,26 @@ def _count_with_key(snapshot: Snapshot, kind: str, key: Key) -> int:
 # ---- section 3: duplicates ------------------------------------------------------------------------
 
 
+def _written(plan: Plan, duplicates: Iterable[str], invariant: str, message: str) -> list[Violation]:
+    """A violation for each of ``duplicates`` that the run changed."""
+    return [
+        _v(invariant, plan, message, _books_diff(plan, dup))
+        for dup in duplicates
+        if plan.after.books_record(dup) != plan.before.books_record(dup)
+    ]
+
+
 def skip_untouched(plan: Plan) -> Result:
     cases = [e for e in plan.expectations if e.action == "skip"]
     found: list[Violation] = []
     for case in cases:
         where = label_crm(plan.before, case.crm)
-        for dup in case.duplicates:
-            if plan.after.books_record(dup) != plan.before.books_record(dup):
-                found.append(
-                    _v(
-                        "SKIP-UNTOUCHED",
-                        plan,
-                        f"{where} has a Books duplicate, which skip must leave "
-                        "byte-identical; it was written",
-                        _books_diff(plan, dup),
-                    )
-                )
+        found += _written(
+            plan,
+            case.duplicates,
+            "SKIP-UNTOUCHED",
+            f"{where} has a Books duplicate, which skip must leave byte-identical; it was written",
+        )
         if case.created:
             found.append(
                 _v(
@@ -257,16 +261,12 @@ def clone_adds(plan: Plan) -> Result:
     found: list[Violation] = []
     for case in cases:
         where = label_crm(plan.before, case.crm)
-        for dup in case.duplicates:
-            if plan.after.books_record(dup) != plan.before.books_record(dup):
-                found.append(
-                    _v(
-                        "CLONE-ADDS",
-                        plan,
-                        f"{where}: clone must leave the existing duplicate byte-identical; it was written",
-                        _books_diff(plan, dup),
-                    )
-                )
+        found += _written(
+            plan,
+            case.duplicates,
+            "CLONE-ADDS",
+            f"{where}: clone must leave the existing duplicate byte-identical; it was written",
+        )
         want = 1 if case.action == "clone" else 0
         if len(case.created) != want and (case.required or len(case.created) > want):
             why = (
