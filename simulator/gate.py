@@ -64,7 +64,8 @@ class Gate:
         try:
             await visit.run(self.app, send)
         finally:
-            visit.log()
+            if not visit.logged:
+                visit.log()
 
 
 def _has_control_token(scope: Scope, token: str) -> bool:
@@ -86,6 +87,7 @@ class _Visit:
         )
         self.status = 0
         self.fault: str | None = None
+        self.logged = False
 
     async def run(self, app: ASGIApp, send: Send) -> None:
         rules = self.sim.faults.decide(
@@ -116,6 +118,7 @@ class _Visit:
             release()
 
     def log(self) -> None:
+        self.logged = True
         self.sim.request_log.append(
             time=self.time.isoformat(),
             tenant_id=self._tenant_id,
@@ -216,6 +219,9 @@ class _Visit:
                         *message.get("headers", []),
                         *((k.lower().encode(), v.encode()) for k, v in headers.items()),
                     ]
+                # Logged before the reply's first byte leaves: whoever watches the log (the
+                # harness's kill switch) acts while the client has not yet seen the reply.
+                self.log()
             await send(message)
 
         return watched
