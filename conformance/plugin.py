@@ -8,11 +8,15 @@ With either option, pytest collects ``conformance/suite_tests.py``: a test per i
 each parametrized by module sync, each a Hypothesis test over scenarios. Given no test paths,
 only the suites run; given paths, the suites run alongside them. Without the options the plugin
 does nothing. Under pytest-xdist (``-n N``) each worker opens its own harness.
+
+As with ``zohosim conform``, a whole profile (no ``--zohosim-groups``/``--zohosim-kinds``, every
+suite test run) that passes must have exercised every invariant its groups check: one that no
+scenario reached fails the session, named in the summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args.append(str(SUITE_FILE))
     else:
         config.args[:] = [str(SUITE_FILE)]
+    if not hasattr(config, "workerinput"):  # under xdist, the controller sees every worker's reports
+        config.pluginmanager.register(WholeProfile(config), "zohosim-whole-profile")
 
 
 @dataclass
@@ -157,3 +163,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+#: The name under which a passing suite test records what it exercised (``record_property``).
+EXERCISED = "zohosim_exercised"
+
+
+def unexercised(passed: Mapping[tuple[str, str], Iterable[str]], *, groups: Iterable[str]) -> list[str]:
+    """The invariants of ``groups`` that no passing suite test exercised, when every group ran on
+    every module sync and passed (``passed``: (group, kind) -> invariants exercised); else none."""
+    from conformance.invariants import INVARIANTS
+    from conformance.runner import GROUPS
+    from conformance.suite import KINDS
+
+    groups = list(groups)
+    if set(passed) != {(group, kind) for group in groups for kind in KINDS}:
+        return []
+    meant = {i for group in groups for i in GROUPS[group].invariants}
+    exercised = {i for found in passed.values() for i in found}
+    return [i for i in INVARIANTS if i in meant and i not in exercised]
+
+
+class WholeProfile:
+    """The CLI's rule under pytest: a green whole profile has checked every invariant."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.passed: dict[tuple[str, str], list[str]] = {}
+        self.missing: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.passed:
+            for name, value in report.user_properties:
+                if name == EXERCISED and isinstance(value, dict):
+                    self.passed[(value["group"], value["kind"])] = value["invariants"]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from conformance.runner import GROUPS
+
+        config = self.config
+        if any(config.getoption(o) for o in ("--zohosim-groups", "--zohosim-kinds", "--zohosim-replay")):
+            return
+        daemon = bool(config.getoption("--zohosim-syncer-daemon"))
+        groups = [g for g in GROUPS if daemon or g != "eventual"]
+        self.missing = unexercised(self.passed, groups=groups)
+        if self.missing and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.missing:
+            terminalreporter.write_line(
+                f"zohosim conformance FAILED: no scenario exercised {', '.join(self.missing)}: the "
+                "profile checked nothing for them (a green run must check every invariant); "
+                "try --zohosim-profile thorough or another --zohosim-scenario-seed",
+                red=True,
+            )
