@@ -39,14 +39,16 @@ class KeptIndex:
     Like ``KeptOrder``, it remembers the keys it filed each record under, so a record changed in
     place is refiled by ``update`` without anyone announcing the change first. It also keeps which
     keys more than one record is filed under (``shared``: duplicates). With ``order``, its keys
-    are kept sorted by it (``keys_in_order``)."""
+    are kept sorted by it (``keys_in_order``). A key with one record holds that record's id
+    itself, not a set of one: most keys of a name or person index have one record, and a set
+    would take ~200 bytes each."""
 
     def __init__(
         self, keys: Keys, records: Mapping[str, Any], *, order: Callable[[Any], Any] | None = None
     ) -> None:
         self._keys = keys
         self._filed: dict[str, tuple[Hashable, ...]] = {}
-        self._ids: dict[Hashable, set[str]] = {} if order is None else SortedDict(order)  # type: ignore[assignment]
+        self._ids: dict[Hashable, str | set[str]] = {} if order is None else SortedDict(order)  # type: ignore[assignment]
         self._shared_keys: set[Hashable] = set()
         for record_id, record in records.items():
             self.update(record_id, record)
@@ -77,11 +79,14 @@ class KeptIndex:
         )
 
     def ids(self, key: Hashable) -> Collection[str]:
-        return self._ids.get(key, _NONE)
+        found = self._ids.get(key)
+        if found is None:
+            return _NONE
+        return (found,) if isinstance(found, str) else found
 
     def shared(self) -> set[str]:
         """The records filed under a key that another record is filed under too."""
-        return set().union(*(self._ids[key] for key in self._shared_keys))
+        return set().union(*(self.ids(key) for key in self._shared_keys))
 
     def keys_in_order(self) -> Iterator[Any]:
         """The keys in ``order`` (an index built with one)."""
@@ -89,20 +94,33 @@ class KeptIndex:
         return iter(self._ids.keys())
 
     def _file(self, key: Hashable, record_id: str) -> None:
-        ids = self._ids.setdefault(key, set())
-        ids.add(record_id)
-        if len(ids) > 1:
+        found = self._ids.get(key)
+        if found is None:
+            self._ids[key] = record_id
+        elif isinstance(found, set):
+            found.add(record_id)
+        elif found != record_id:
+            self._ids[key] = {found, record_id}
             self._shared_keys.add(key)
 
     def _unfile(self, key: Hashable, record_id: str) -> None:
-        ids = self._ids.get(key)
-        if ids is None:  # a key the record listed twice, already taken out
-            return
-        ids.discard(record_id)
-        if len(ids) < 2:
-            self._shared_keys.discard(key)
-        if not ids:
+        found = self._ids.get(key)
+        if isinstance(found, set):
+            found.discard(record_id)
+            if len(found) == 1:
+                (self._ids[key],) = found
+                self._shared_keys.discard(key)
+        elif found == record_id:  # (None: a key the record listed twice, already taken out)
             del self._ids[key]
+
+
+#: One tuple object per distinct value of a low-cardinality key (statuses, types), shared by all
+#: the records filed under it, instead of a tuple per record.
+_TUPLES: dict[tuple[Hashable, ...], tuple[Hashable, ...]] = {}
+
+
+def _shared(keys: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
+    return _TUPLES.setdefault(keys, keys)
 
 
 def _linked(field: str) -> Keys:
@@ -131,14 +149,17 @@ def name_key(contact: Contact) -> tuple[str, str]:
 #: Each index: what a record is filed under, and the order its keys are kept in (or None).
 INDEXES: dict[str, dict[str, tuple[Keys, Callable[[Any], Any] | None]]] = {
     "contact": {
-        "status": (lambda c: tuple(name for name, holds in CONTACT_STATUSES.items() if holds(c)), None),
-        "contact_type": (lambda c: (c.contact_type,), None),
+        "status": (
+            lambda c: _shared(tuple(name for name, holds in CONTACT_STATUSES.items() if holds(c))),
+            None,
+        ),
+        "contact_type": (lambda c: _shared((c.contact_type,)), None),
         "name": (lambda c: (name_key(c),), None),
         **{link: (_linked(link), None) for link in CRM_LINKS},
         "person": (lambda c: tuple(p.contact_person_id for p in c.contact_persons), int),
     },
     "item": {
-        "status": (lambda i: (i.status,), None),
+        "status": (lambda i: _shared((i.status,)), None),
         "zcrm_product_id": (_linked("zcrm_product_id"), None),
     },
 }
