@@ -10,7 +10,9 @@ import gc
 import random
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -264,21 +266,22 @@ class Simulator:
         if self.store is not None:
             self.store.forget(tenant_id)
 
-    def reset_tenant(self, tenant_id: str, *, seed: int | None = None, sizes: Sizes | None = None) -> Tenant:
+    def reset_tenant(
+        self,
+        tenant_id: str,
+        *,
+        seed: int | None = None,
+        sizes: Sizes | None = None,
+        orgs: tuple[CrmOrg, BooksOrg] | None = None,
+    ) -> Tenant:
         """Back to the state it was created in: seeded data, no snapshots, limits off and unused.
-        With ``seed`` and/or ``sizes``, re-seed it differently from now on. Credentials stay valid."""
+        With ``seed`` and/or ``sizes``, re-seed it differently from now on. Credentials stay valid.
+        ``orgs``: already seeded by ``reseeding`` (e.g. in a worker thread), as ``create_tenant``."""
         tenant = self.tenants[tenant_id]
         tenant.seed = tenant.seed if seed is None else seed
         tenant.sizes = sizes or tenant.sizes
         self.notifier.forget(tenant)
-        tenant.replace_orgs(
-            *seed_org_pair(
-                seed=tenant.seed,
-                sizes=tenant.sizes,
-                clock=self.clock,
-                books_edition=tenant.books.profile.edition,
-            )
-        )
+        tenant.replace_orgs(*(orgs or self.reseeding(tenant)()))
         tenant.crm_limits = CrmLimits()
         tenant.books_limits = BooksLimits(time_zone=tenant.books.time_zone)
         tenant.snapshots.clear()
@@ -286,6 +289,19 @@ class Simulator:
         tenant.integration = CrmIntegration()
         self.freeze()
         return tenant
+
+    def reseeding(
+        self, tenant: Tenant, *, seed: int | None = None, sizes: Sizes | None = None
+    ) -> Callable[[], tuple[CrmOrg, BooksOrg]]:
+        """The seeding of ``tenant``'s orgs that ``reset_tenant`` with that seed and sizes does;
+        it touches nothing shared, so a worker thread may run it."""
+        return partial(
+            seed_org_pair,
+            seed=tenant.seed if seed is None else seed,
+            sizes=sizes or tenant.sizes,
+            clock=self.clock,
+            books_edition=tenant.books.profile.edition,
+        )
 
     def freeze(self, *, collect: bool = False) -> None:
         """With ``freeze_seeded``, move every object alive now out of the GC's reach (``gc.freeze``).

@@ -52,7 +52,7 @@ def import_contact(crm: CrmOrg, books: BooksOrg, kind: ImportKind, crm_id: str) 
     if spec.books_collection != "contacts":
         raise ValueError(f"{spec.crm_module} records import as items: use import_product")
     record_id, wanted = _mapped(crm, kind, crm_id)
-    existing = next((c for c in books.contacts.values() if getattr(c, spec.link_field) == record_id), None)
+    existing = books.linked_contact(spec.link_field, record_id)
     if existing is None:
         contact = books.create_contact(books_body(spec, wanted))
     else:
@@ -68,7 +68,7 @@ def import_product(crm: CrmOrg, books: BooksOrg, crm_id: str) -> Item:
     """Import a CRM product as a linked Books item; ``status`` goes through active/inactive."""
     record_id, wanted = _mapped(crm, PRODUCT, crm_id)
     spec = PRODUCT.spec
-    existing = next((i for i in books.items.values() if i.zcrm_product_id == record_id), None)
+    existing = books.linked_item(record_id)
     if existing is None:
         item = books.create_item(books_body(spec, wanted))
     else:

@@ -25,6 +25,7 @@ from simulator.books.fields import (
     parse_tax,
     payment_terms_label,
 )
+from simulator.books.indexes import BooksIndexes, Indexed, KeptIndex
 from simulator.books.records import (
     Contact,
     ContactPerson,
@@ -70,6 +71,9 @@ class BooksOrg:
         #: The sort orders lists have asked for, by (entity, sort column): built on first use, then
         #: kept by ``reindex`` after every write, so that a list page costs a page.
         self._orders: dict[tuple[str, str], KeptOrder] = {}
+        #: Records by the values selective filters and lookups ask for (CRM ids, statuses, names,
+        #: person ids): built on first use, kept by ``reindex`` too.
+        self.indexes = BooksIndexes()
 
     @property
     def time_zone(self) -> timezone:
@@ -119,6 +123,7 @@ class BooksOrg:
             time_zone=self.time_zone,
             edition=self.edition,
             ordered=lambda column, descending: self._in_order("contact", column, descending),
+            indexed=self._indexed("contact"),
         )
 
     def create_contact(self, body: Any) -> Contact:
@@ -215,10 +220,20 @@ class BooksOrg:
         """With duplicates disallowed, a display name is used once per contact type (exact comparison)."""
         if self.allow_duplicate_names:
             return
-        for other in self.contacts.values():
-            same = other.contact_name == name and other.contact_type == contact_type
-            if same and other.contact_id != ignore:
+        for other_id in self._index("contact", "name").ids((contact_type, name.lower())):
+            if self.contacts[other_id].contact_name == name and other_id != ignore:
                 raise DuplicateName(name=name, contact_type=contact_type)
+
+    def linked_contact(self, link: str, crm_id: str) -> Contact | None:
+        """The contact synced with a CRM record: ``link`` (``zcrm_account_id``, ...) is ``crm_id``;
+        the first created if there are several."""
+        found = self._index("contact", link).ids(crm_id)
+        return self.contacts[min(found, key=int)] if found else None
+
+    def linked_item(self, crm_product_id: str) -> Item | None:
+        """The item synced with a CRM product; the first created if there are several."""
+        found = self._index("item", "zcrm_product_id").ids(crm_product_id)
+        return self.items[min(found, key=int)] if found else None
 
     def _check_currency(self, body: Mapping[str, Any]) -> None:
         """The org has one currency, its base currency; a contact may name only that one."""
@@ -261,6 +276,14 @@ class BooksOrg:
         for (kind, _), order in self._orders.items():
             if kind == entity:
                 order.update(record_id, now)
+        self.indexes.refile(entity, record_id, now)
+
+    def _index(self, entity: str, name: str) -> KeptIndex:
+        return self.indexes.index(entity, name, self.items if entity == "item" else self.contacts)
+
+    def _indexed(self, entity: str) -> Indexed:
+        table: Mapping[str, Any] = self.items if entity == "item" else self.contacts
+        return Indexed(table, lambda name: self.indexes.index(entity, name, table))
 
     def _in_order(self, entity: str, column: str, descending: bool) -> Iterator[Any]:
         order = self._orders.get((entity, column))
@@ -308,7 +331,8 @@ class BooksOrg:
         return replace(existing, **values)
 
     def find_contact_person(self, contact_person_id: str) -> tuple[Contact, ContactPerson]:
-        for contact in self.contacts.values():
+        for contact_id in sorted(self._index("contact", "person").ids(contact_person_id), key=int):
+            contact = self.contacts[contact_id]
             person = contact.person(contact_person_id)
             if person is not None:
                 return contact, person
@@ -325,8 +349,16 @@ class BooksOrg:
         return queries.person_page(((contact_id, p) for p in contact.contact_persons), criteria)
 
     def list_all_contact_persons(self, criteria: Mapping[str, str]) -> Page:
-        people = ((c.contact_id, p) for c in self.contacts.values() for p in c.contact_persons)
-        return queries.person_page(people, criteria)
+        return queries.person_page(self._people_in_order(), criteria, in_order=True)
+
+    def _people_in_order(self) -> Iterator[tuple[str, ContactPerson]]:
+        """Every contact person with its contact's id, by person id, read from the kept index."""
+        persons = self._index("contact", "person")
+        for person_id in persons.keys_in_order():
+            for contact_id in sorted(persons.ids(person_id), key=int):
+                person = self.contacts[contact_id].person(person_id)
+                if person is not None:
+                    yield contact_id, person
 
     def create_contact_person(self, body: Any) -> tuple[Contact, ContactPerson]:
         """``POST /contacts/contactpersons``: the body names its contact; ``first_name`` is required (OAS)."""
@@ -406,6 +438,7 @@ class BooksOrg:
             time_zone=self.time_zone,
             edition=self.edition,
             ordered=lambda column, descending: self._in_order("item", column, descending),
+            indexed=self._indexed("item"),
         )
 
     def create_item(self, body: Any) -> Item:

@@ -17,6 +17,7 @@ from typing import Any
 from simulator.books.editions import Edition
 from simulator.books.errors import InvalidValue
 from simulator.books.fields import CONTACT_TYPES, flag, number
+from simulator.books.indexes import CONTACT_STATUSES, CRM_LINKS, Candidates, Indexed, KeptIndex, name_key
 from simulator.books.records import (
     ADDRESS_KEYS,
     US,
@@ -104,8 +105,22 @@ class _ListRequest:
         *,
         render: Callable[[Any], dict[str, Any]],
         report_name: str,
+        candidates: Candidates | None = None,
     ) -> Page:
-        found = _matching(in_order(self.sort_column, self.sort_order == "D"), matchers)
+        """The page, read from ``in_order``; with ``candidates`` (from indexes), no further than
+        the candidates cost (``Candidates.read``)."""
+        descending = self.sort_order == "D"
+        found: Iterable[Any]
+        if candidates is None:
+            found = _matching(in_order(self.sort_column, descending), matchers)
+        else:
+            found = candidates.read(
+                in_order(self.sort_column, descending),
+                lambda rows: _matching(rows, matchers),
+                column=self.sort_column,
+                descending=descending,
+                need=self.page * self.per_page + 1,
+            )
         rows, more = _paginate(found, self.page, self.per_page)
         return Page(
             rows=[render(record) for record in rows],
@@ -239,29 +254,58 @@ def contact_page(
     time_zone: timezone,
     edition: Edition = US,
     ordered: Ordered | None = None,
+    indexed: Indexed | None = None,
 ) -> Page:
     """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page.
 
     The page is read from ``ordered`` (the org's kept orders), filtered lazily: a list whose
-    filters match most contacts costs its page, not the org."""
+    filters match most contacts costs its page, not the org. With ``indexed`` (the org's kept
+    indexes), a list whose filters match few contacts reads only those."""
     asked = _ListRequest.of(
         criteria, filters=CONTACT_FILTERS, sort_columns=CONTACT_SORT_COLUMNS, sort="contact_name"
     )
     contact_type = criteria.get("contact_type")
     if contact_type and contact_type not in CONTACT_TYPES:
         raise InvalidValue("contact_type")
-    matchers = [_status_filter(asked.applied_filter, contacts), *_contact_matchers(criteria)]
+    names = indexed.index("name") if indexed and asked.applied_filter == "Status.Duplicate" else None
+    matchers = [_status_filter(asked.applied_filter, contacts, names), *_contact_matchers(criteria)]
     in_order = ordered or from_scratch(contacts, contact_sort_key)
+    candidates = None
+    if indexed is not None:
+        found = _contact_candidates(asked.applied_filter, criteria, indexed.index)
+        candidates = indexed.narrowed(found, contact_sort_key)
     return asked.page_of(
-        in_order, matchers, render=lambda c: c.to_row(time_zone), report_name="Contacts"
+        in_order,
+        matchers,
+        render=lambda c: c.to_row(time_zone),
+        report_name="Contacts",
+        candidates=candidates,
     )
+
+
+def _contact_candidates(
+    applied_filter: str, criteria: Mapping[str, str], index: Callable[[str], KeptIndex]
+) -> list[Collection[str]]:
+    """For each filter an index answers, the ids of the only contacts it can match."""
+    found: list[Collection[str]] = []
+    if applied_filter == "Status.Duplicate":
+        found.append(index("name").shared())
+    elif applied_filter != "Status.All":
+        found.append(index("status").ids(applied_filter))
+    for field in ("contact_type", *CRM_LINKS):
+        if criteria.get(field):
+            found.append(index(field).ids(criteria[field]))
+    if criteria.get("contact_name"):
+        names, wanted = index("name"), criteria["contact_name"].lower()
+        found.append(set().union(*(names.ids((kind, wanted)) for kind in CONTACT_TYPES)))
+    return found
 
 
 def _contact_matchers(criteria: Mapping[str, str]) -> list[Callable[[Contact], bool]]:
     matchers = _text_matchers(criteria, _CONTACT_TEXT_FILTERS)
     if criteria.get("contact_type"):
         matchers.append(lambda c: c.contact_type == criteria["contact_type"])
-    for link in ("zcrm_account_id", "zcrm_contact_id", "zcrm_vendor_id"):
+    for link in CRM_LINKS:
         if criteria.get(link):
             matchers.append(partial(_links_to, link=link, wanted=criteria[link]))
     if criteria.get("search_text"):
@@ -274,20 +318,19 @@ def _links_to(contact: Contact, *, link: str, wanted: str) -> bool:
     return getattr(contact, link) == wanted
 
 
-def _status_filter(applied_filter: str, contacts: Iterable[Contact]) -> Callable[[Contact], bool]:
+def _status_filter(
+    applied_filter: str, contacts: Iterable[Contact], names: KeptIndex | None = None
+) -> Callable[[Contact], bool]:
+    """``filter_by``'s test; duplicates are counted from ``names`` (the org's kept index) if given,
+    else from ``contacts``."""
     if applied_filter == "Status.Duplicate":
-        shared = Counter((c.contact_type, c.contact_name.lower()) for c in contacts)
-        return lambda c: shared[(c.contact_type, c.contact_name.lower())] > 1
-    filters: dict[str, Callable[[Contact], bool]] = {
-        "Status.All": lambda c: True,
-        "Status.Active": lambda c: c.status == "active",
-        "Status.Inactive": lambda c: c.status == "inactive",
-        "Status.PortalEnabled": lambda c: c.is_portal_enabled,
-        "Status.PortalDisabled": lambda c: not c.is_portal_enabled,
-        "Status.Crm": lambda c: c.is_linked_with_zohocrm,
-    }
-    # Overdue, unpaid and over-limit contacts need transactions, which the simulator has none of.
-    return filters.get(applied_filter, lambda c: False)
+        if names is not None:
+            return lambda c: len(names.ids(name_key(c))) > 1
+        shared = Counter(name_key(c) for c in contacts)
+        return lambda c: shared[name_key(c)] > 1
+    if applied_filter == "Status.All":
+        return lambda c: True
+    return CONTACT_STATUSES.get(applied_filter, lambda c: False)
 
 
 def item_page(
@@ -297,24 +340,31 @@ def item_page(
     time_zone: timezone,
     edition: Edition = US,
     ordered: Ordered | None = None,
+    indexed: Indexed | None = None,
 ) -> Page:
     """``GET /items``: name/description filters, rate bounds, tax fields, ``filter_by``, ``search_text``,
-    sort, page."""
+    sort, page. Read as ``contact_page`` reads contacts."""
     asked = _ListRequest.of(criteria, filters=ITEM_FILTERS, sort_columns=ITEM_SORT_COLUMNS, sort="name")
     matchers = [
         *_text_matchers(criteria, _ITEM_TEXT_FILTERS),
         *_rate_matchers(criteria),
         *_item_tax_matchers(criteria, edition),
     ]
+    found: list[Collection[str]] = []
     if asked.applied_filter != "Status.All":
         wanted = asked.applied_filter.removeprefix("Status.").lower()
         matchers.append(lambda i: i.status == wanted)
+        found = [indexed.index("status").ids(wanted)] if indexed else []
     if criteria.get("search_text"):
         text = criteria["search_text"].lower()
         matchers.append(lambda i: text in i.name.lower() or text in i.description.lower())
     in_order = ordered or from_scratch(items, item_sort_key)
     return asked.page_of(
-        in_order, matchers, render=lambda i: i.to_api(time_zone, edition), report_name="Items"
+        in_order,
+        matchers,
+        render=lambda i: i.to_api(time_zone, edition),
+        report_name="Items",
+        candidates=indexed.narrowed(found, item_sort_key) if indexed else None,
     )
 
 
@@ -344,10 +394,13 @@ def _item_tax_matchers(criteria: Mapping[str, str], edition: Edition) -> list[Ca
     return matchers
 
 
-def person_page(people: Iterable[tuple[str, ContactPerson]], criteria: Mapping[str, str]) -> Page:
-    """Contact persons, each with its contact's id, in id order (the only documented sort)."""
+def person_page(
+    people: Iterable[tuple[str, ContactPerson]], criteria: Mapping[str, str], *, in_order: bool = False
+) -> Page:
+    """Contact persons, each with its contact's id, in id order (the only documented sort).
+    ``in_order``: ``people`` come in that order already, and are read only as far as the page."""
     page, per_page = _paging(criteria)
-    ordered = sorted(people, key=lambda pair: int(pair[1].contact_person_id))
+    ordered = people if in_order else sorted(people, key=lambda pair: int(pair[1].contact_person_id))
     rows, more = _paginate(ordered, page, per_page)
     return Page(
         rows=[person_json(contact_id, person) for contact_id, person in rows],

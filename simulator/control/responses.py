@@ -94,9 +94,12 @@ async def reset(request: Request) -> Response:
     if wanted is not None and wanted not in sim.tenants:
         raise UnknownTenant(wanted)
     ids = [wanted] if wanted else list(sim.tenants)
+    done = []
     for tenant_id in ids:
-        sim.reset_tenant(tenant_id)
-    return json_response({"reset": ids})
+        if tenant_id in sim.tenants:  # a tenant may be deleted while another one seeds
+            await _reseed(sim, sim.tenants[tenant_id])
+            done.append(tenant_id)
+    return json_response({"reset": done})
 
 
 async def reset_tenant(request: Request) -> Response:
@@ -104,8 +107,19 @@ async def reset_tenant(request: Request) -> Response:
     tenant = _tenant(request)
     body = await _body(request, required=False)
     sizes = _sizes(body) if "sizes" in body else None
-    _sim(request).reset_tenant(tenant.tenant_id, seed=_int(body, "seed", optional=True), sizes=sizes)
+    await _reseed(_sim(request), tenant, seed=_int(body, "seed", optional=True), sizes=sizes)
     return json_response({"reset": [tenant.tenant_id], "seed": tenant.seed})
+
+
+async def _reseed(
+    sim: Simulator, tenant: Tenant, *, seed: int | None = None, sizes: Sizes | None = None
+) -> None:
+    """Reset a tenant, seeding its new orgs in a worker thread (a big org takes seconds), so
+    the other tenants are served meanwhile."""
+    orgs = await anyio.to_thread.run_sync(sim.reseeding(tenant, seed=seed, sizes=sizes))
+    if sim.tenants.get(tenant.tenant_id) is not tenant:  # deleted (or replaced) meanwhile
+        raise UnknownTenant(tenant.tenant_id)
+    sim.reset_tenant(tenant.tenant_id, seed=seed, sizes=sizes, orgs=orgs)
 
 
 async def clock(request: Request) -> Response:
