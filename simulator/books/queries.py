@@ -14,11 +14,11 @@ from datetime import timezone
 from functools import partial
 from typing import Any
 
+from simulator.books.address import ADDRESS_KEYS
 from simulator.books.editions import Edition
 from simulator.books.errors import InvalidValue
 from simulator.books.fields import CONTACT_TYPES, flag, number
 from simulator.books.records import (
-    ADDRESS_KEYS,
     US,
     Contact,
     ContactPerson,

@@ -23,10 +23,11 @@ from typing import Any, Protocol
 
 from faker import Faker
 
+from simulator.books.address import Address
 from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition
 from simulator.books.fields import payment_terms_label
 from simulator.books.models import BooksOrg
-from simulator.books.records import Contact, ContactPerson, CustomField, Item, OrgProfile, empty_address
+from simulator.books.records import Contact, ContactPerson, CustomField, Item, OrgProfile
 from simulator.clock import Clock
 from simulator.ids import IdSequence, org_prefix
 
@@ -300,7 +301,7 @@ class _Seeder:
             created_time=created,
             last_modified_time=modified,
             billing_address=self._address(),
-            shipping_address=empty_address(self.org.new_id()),
+            shipping_address=Address(self.org.new_id()),
             currency_id=profile.currency_id,
             currency_code=profile.currency_code,
             currency_symbol=profile.currency_symbol,
@@ -328,16 +329,15 @@ class _Seeder:
             is_primary_contact=primary,
         )
 
-    def _address(self) -> dict[str, str]:
-        address = empty_address(self.org.new_id())
-        address |= {
-            "address": self.rng.choice(self.pools.streets),
-            "city": self.rng.choice(self.pools.cities),
-            "state": self.rng.choice(self.pools.states),
-            "zip": self.rng.choice(self.pools.zips),
-            "country": "U.S.A",
-        }
-        return address
+    def _address(self) -> Address:
+        return Address(
+            self.org.new_id(),
+            address=self.rng.choice(self.pools.streets),
+            city=self.rng.choice(self.pools.cities),
+            state=self.rng.choice(self.pools.states),
+            zip=self.rng.choice(self.pools.zips),
+            country="U.S.A",
+        )
 
     def _phone(self) -> str:
         area, exchange, line = (
