@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.books.address import Address
 from simulator.books.errors import DoesNotExist, InvalidValue
 from simulator.books.fields import ADDRESS_FIELDS, parse
 from simulator.books.models import BooksOrg
-from simulator.books.records import Contact, empty_address
+from simulator.books.records import Contact
 
 
 def list_addresses(org: BooksOrg, contact_id: str) -> list[dict[str, str]]:
@@ -22,7 +23,7 @@ def list_addresses(org: BooksOrg, contact_id: str) -> list[dict[str, str]]:
 
 def add_address(org: BooksOrg, contact_id: str, body: Any) -> dict[str, str]:
     contact = org.get_contact(contact_id)
-    address = empty_address(org.new_id()) | parse(body, ADDRESS_FIELDS)
+    address = Address(org.new_id(), **parse(body, ADDRESS_FIELDS))
     contact.addresses.append(address)
     contact.last_modified_time = org.clock.now()
     org.reindex(contact)
@@ -49,11 +50,11 @@ def delete_address(org: BooksOrg, contact_id: str, address_id: str) -> None:
     org.reindex(contact)
 
 
-def _additional(contact: Contact, address_id: str) -> dict[str, str]:
-    found = next((a for a in contact.addresses if a["address_id"] == address_id), None)
+def _additional(contact: Contact, address_id: str) -> Address:
+    found = next((a for a in contact.addresses if a.address_id == address_id), None)
     if found is not None:
         return found
-    if address_id in (contact.billing_address["address_id"], contact.shipping_address["address_id"]):
+    if address_id in (contact.billing_address.address_id, contact.shipping_address.address_id):
         # UNVERIFIED: Zoho's answer for the billing or shipping address here is not documented.
         raise InvalidValue("address_id")
     raise DoesNotExist(entity="Address")

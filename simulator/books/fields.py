@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from simulator.books.address import ADDRESS_KEYS
 from simulator.books.editions import VAT_REG_NO_LENGTH, Edition, TaxField
 from simulator.books.errors import InvalidValue
-from simulator.books.records import ADDRESS_KEYS, COMMUNICATION_KEYS
+from simulator.books.records import COMMUNICATION_KEYS
 
 CONTACT_TYPES = ("customer", "vendor")
 CUSTOMER_SUB_TYPES = ("business", "individual")

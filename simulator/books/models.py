@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timezone
 from typing import Any
 
 from simulator.books import customfields, queries
+from simulator.books.address import Address
 from simulator.books.editions import EDITIONS, Edition
 from simulator.books.errors import DoesNotExist, DuplicateName, InvalidValue
 from simulator.books.fields import (
@@ -34,7 +35,6 @@ from simulator.books.records import (
     OrgProfile,
     Page,
     edition_values,
-    empty_address,
 )
 from simulator.clock import Clock
 from simulator.events import Observer, Operation, RecordChange
@@ -142,8 +142,8 @@ class BooksOrg:
             contact_type=contact_type,
             created_time=now,
             last_modified_time=now,
-            billing_address=empty_address(self.new_id()),
-            shipping_address=empty_address(self.new_id()),
+            billing_address=Address(self.new_id()),
+            shipping_address=Address(self.new_id()),
             currency_id=self.profile.currency_id,
             currency_code=self.profile.currency_code,
             currency_symbol=self.profile.currency_symbol,
@@ -520,7 +520,12 @@ class BooksOrg:
         )
         for raw in data["contacts"]:
             persons = [ContactPerson(**person) for person in raw["contact_persons"]]
-            org.add_contact(Contact(**_load(raw) | {"contact_persons": persons}))
+            addresses = {
+                "billing_address": Address(**raw["billing_address"]),
+                "shipping_address": Address(**raw["shipping_address"]),
+                "addresses": [Address(**address) for address in raw.get("addresses", [])],
+            }
+            org.add_contact(Contact(**_load(raw) | addresses | {"contact_persons": persons}))
         for raw in data["items"]:
             org.add_item(Item(**_load(raw)))
         return org
@@ -530,7 +535,7 @@ def _assign(contact: Contact, values: Mapping[str, Any]) -> None:
     """Set parsed top-level values; an address keeps its slot's ``address_id``."""
     for key, value in values.items():
         if key in ("billing_address", "shipping_address"):
-            value = {"address_id": getattr(contact, key)["address_id"], **value}
+            value = Address(getattr(contact, key).address_id, **value)
         setattr(contact, key, value)
     if "payment_terms" in values and "payment_terms_label" not in values:
         contact.payment_terms_label = payment_terms_label(values["payment_terms"])

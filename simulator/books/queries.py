@@ -14,12 +14,12 @@ from datetime import timezone
 from functools import partial
 from typing import Any
 
+from simulator.books.address import ADDRESS_KEYS
 from simulator.books.editions import Edition
 from simulator.books.errors import InvalidValue
 from simulator.books.fields import CONTACT_TYPES, flag, number
 from simulator.books.indexes import CONTACT_STATUSES, CRM_LINKS, Candidates, Indexed, KeptIndex, name_key
 from simulator.books.records import (
-    ADDRESS_KEYS,
     US,
     Contact,
     ContactPerson,

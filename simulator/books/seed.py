@@ -14,19 +14,24 @@ the same org, byte for byte.
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, Protocol
 
 from faker import Faker
 
+from simulator.books.address import Address
 from simulator.books.editions import DEFAULT_EDITION, EDITIONS, Edition
 from simulator.books.fields import payment_terms_label
 from simulator.books.models import BooksOrg
-from simulator.books.records import Contact, ContactPerson, CustomField, Item, OrgProfile, empty_address
+from simulator.books.records import Contact, ContactPerson, CustomField, Item, OrgProfile
 from simulator.clock import Clock
 from simulator.ids import IdSequence, org_prefix
 
@@ -52,16 +57,21 @@ def seed_books(
     loners = [c for c in contacts if not c.get("Account_Name")]
     vendors = list(crm.iter_records("Vendors"))
     products = list(crm.iter_records("Products"))
+    # Made before the twins, while memory is lower: its transient set is gone before they are built.
+    taken = _TakenNames(
+        chain(
+            (_fold(r.get("Account_Name") or "") for r in accounts),
+            (_fold(_person_name(r)) for r in contacts),
+            (_fold(r.get("Vendor_Name") or "") for r in vendors),
+            (_fold(r.get("Product_Name") or "") for r in products),
+        )
+    )
     seeder.twins(
         accounts, overlap, lambda r: r.get("Account_Name") or "", lambda n, r: seeder.business_customer(n)
     )
     seeder.twins(loners, overlap, _person_name, seeder.individual_customer)
     seeder.twins(vendors, overlap, lambda r: r.get("Vendor_Name") or "", lambda n, r: seeder.vendor(n))
     seeder.item_twins(products, overlap)
-    taken = {_fold(r.get("Account_Name") or "") for r in accounts}
-    taken |= {_fold(_person_name(r)) for r in contacts}
-    taken |= {_fold(r.get("Vendor_Name") or "") for r in vendors}
-    taken |= {_fold(r.get("Product_Name") or "") for r in products}
     seeder.extras(extra, taken=taken, fake=fake)
     org.custom_fields = _custom_fields(org)
     return org
@@ -117,6 +127,34 @@ def _person_name(record: Mapping[str, Any]) -> str:
 
 def _fold(name: str) -> str:
     return " ".join(name.split()).lower()
+
+
+class _TakenNames:
+    """Folded names in use, at 8 bytes each: a sorted array of their 64-bit digests, not a set.
+
+    As a set of strings, a million CRM records' names cost about 60 MB at the seeding's peak. A
+    name is never missed; a digest shared by two different names (odds about 1 in 10**8 for a
+    million names) would only make an extra record draw its name once more.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._digests = array("q", sorted({_digest(name) for name in names}))
+        self._added: set[str] = set()
+
+    def __contains__(self, name: str) -> bool:
+        if name in self._added:
+            return True
+        digest = _digest(name)
+        at = bisect.bisect_left(self._digests, digest)
+        return at < len(self._digests) and self._digests[at] == digest
+
+    def add(self, name: str) -> None:
+        self._added.add(name)
+
+
+def _digest(name: str) -> int:
+    """Stable across processes, unlike ``hash``: the same seed gives the same org everywhere."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little", signed=True)
 
 
 def _slug(text: str, joiner: str) -> str:
@@ -227,7 +265,7 @@ class _Seeder:
 
     # -- Books-only records -----------------------------------------------------------------------
 
-    def extras(self, count: int, *, taken: set[str], fake: Faker) -> None:
+    def extras(self, count: int, *, taken: _TakenNames, fake: Faker) -> None:
         def fresh(make: Callable[[], str]) -> str:
             name = make()
             while _fold(name) in taken:
@@ -300,7 +338,7 @@ class _Seeder:
             created_time=created,
             last_modified_time=modified,
             billing_address=self._address(),
-            shipping_address=empty_address(self.org.new_id()),
+            shipping_address=Address(self.org.new_id()),
             currency_id=profile.currency_id,
             currency_code=profile.currency_code,
             currency_symbol=profile.currency_symbol,
@@ -328,16 +366,15 @@ class _Seeder:
             is_primary_contact=primary,
         )
 
-    def _address(self) -> dict[str, str]:
-        address = empty_address(self.org.new_id())
-        address |= {
-            "address": self.rng.choice(self.pools.streets),
-            "city": self.rng.choice(self.pools.cities),
-            "state": self.rng.choice(self.pools.states),
-            "zip": self.rng.choice(self.pools.zips),
-            "country": "U.S.A",
-        }
-        return address
+    def _address(self) -> Address:
+        return Address(
+            self.org.new_id(),
+            address=self.rng.choice(self.pools.streets),
+            city=self.rng.choice(self.pools.cities),
+            state=self.rng.choice(self.pools.states),
+            zip=self.rng.choice(self.pools.zips),
+            country="U.S.A",
+        )
 
     def _phone(self) -> str:
         area, exchange, line = (

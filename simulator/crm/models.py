@@ -35,7 +35,7 @@ from simulator.crm.metadata import (
     ModuleDef,
     make_id,
 )
-from simulator.crm.record import CrmRecord
+from simulator.crm.record import CrmRecord, full_name
 from simulator.crm.tags import Tag
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
@@ -756,7 +756,7 @@ def _iso_date(raw: Any) -> str | None:
 def _derive(module: ModuleDef, record: CrmRecord) -> None:
     """Read-only fields computed from others: a contact's ``Full_Name``."""
     if module.api_name == "Contacts":
-        record["Full_Name"] = " ".join(p for p in (record.get("First_Name"), record.get("Last_Name")) if p)
+        record["Full_Name"] = full_name(record)
 
 
 def _phone_filter(phone: str, names: list[str]) -> crit.Predicate:

@@ -18,7 +18,7 @@ from simulator.clock import crm_datetime, crm_formatter
 from simulator.crm import versions
 from simulator.crm.metadata import ADMIN_PROFILE_SERIAL, MODULES, FieldDef, ModuleDef, make_id
 from simulator.crm.models import CrmOrg, CustomView, DeletedRecord, User, WriteOutcome
-from simulator.crm.record import CrmRecord
+from simulator.crm.record import DERIVED_NAMES, CrmRecord
 from simulator.crm.tags import Tag, record_tags
 
 _ROLE_SERIALS = {"CEO": 26005, "Manager": 26008, "Sales Representative": 26010}
@@ -224,6 +224,8 @@ def _row_builder(kinds: tuple[tuple[str, str], ...], full: bool) -> Callable[...
 
 def _read(name: str) -> str:
     """Source text reading field ``name`` of ``stored`` (None when absent)."""
+    if name in DERIVED_NAMES:
+        return f"stored.get({name!r})"
     return f"(held[at[{name!r}]] if {name!r} in at else None)"
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import random
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -274,6 +273,9 @@ class _Seeder:
         self.stored: list[str] = []
         self.country_names = list(COUNTRIES)
         self.country_weights = [COUNTRIES[name][0] for name in self.country_names]
+        #: One string per postal code, shared by the records that repeat it. Not ``sys.intern``:
+        #: the interpreter's table keeps an entry per distinct code for the life of the process.
+        self.codes: dict[str, str] = {}
 
     def seed(
         self,
@@ -469,7 +471,7 @@ class _Seeder:
             else ch
             for ch in pattern
         )
-        code = sys.intern(code)  # a million addresses repeat postal codes: one string per code
+        code = self.codes.setdefault(code, code)  # a million addresses repeat postal codes
         return _Address(street, city, state, code, country)
 
     def _phone(self, country: str) -> str:

@@ -10,7 +10,7 @@ from conformance.contract import SyncShape
 from conformance.invariants import SINGLE_RUN, CheckReport
 from conformance.observe import Request, RunObservation, RunOutcome, Snapshot
 from conformance.oracle import Pairs, Plan, plan_run
-from simulator.books.records import ADDRESS_KEYS
+from simulator.books.address import ADDRESS_KEYS
 
 T0 = "2026-01-15T09:00:00+00:00"
 T1 = "2026-01-15T09:00:01+00:00"
