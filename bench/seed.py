@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import resource
 import subprocess
@@ -81,20 +82,32 @@ def _child(records: int, seed: int) -> None:
     crm, books = seed_org_pair(seed=seed, sizes=_sizes(records), clock=clock) if records else (None, None)
     seconds = time.perf_counter() - began
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    hwm_kib = _vm_hwm_kib()
+    hwm_kib = _vm_kib("VmHWM")
+    gc.collect()  # what `zohosim serve` does once seeded, before it listens
+    gc.freeze()
+    held_kib = _vm_kib("VmRSS")
     exported = 0
     if crm is not None and books is not None:
         exported = len(orjson.dumps(crm.to_json())) + len(orjson.dumps(books.to_json()))
     print(
-        json.dumps({"peak_kib": peak_kib, "hwm_kib": hwm_kib, "seconds": seconds, "export_bytes": exported})
+        json.dumps(
+            {
+                "peak_kib": peak_kib,
+                "hwm_kib": hwm_kib,
+                "held_kib": held_kib,
+                "seconds": seconds,
+                "export_bytes": exported,
+            }
+        )
     )
 
 
-def _vm_hwm_kib() -> int:
-    """The kernel's peak RSS of this address space (a cross-check of ru_maxrss)."""
+def _vm_kib(name: str) -> int:
+    """A line of the kernel's account of this process: ``VmHWM``, its peak RSS (a cross-check of
+    ru_maxrss), or ``VmRSS``, its RSS now."""
     with contextlib.suppress(OSError):  # no /proc: not Linux
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1])
     return 0
 
@@ -114,6 +127,7 @@ def _measure_memory(records: int, seed: int) -> dict[str, float]:
         "floor_mib": floor["peak_kib"] / 1024,
         "peak_mib": full["peak_kib"] / 1024,
         "hwm_mib": full["hwm_kib"] / 1024,
+        "held_mib": full["held_kib"] / 1024,
         "seconds": full["seconds"],
         "export_mib": full["export_bytes"] / 2**20,
     }
@@ -156,6 +170,9 @@ def main() -> None:
         print(
             f"  peak RSS:            {memory['peak_mib']:8,.0f} MiB  (seeded in {memory['seconds']:.1f} s; "
             f"VmHWM {memory['hwm_mib']:,.0f} MiB)"
+        )
+        print(
+            f"  held once seeded:    {memory['held_mib']:8,.0f} MiB  (VmRSS after gc.collect and gc.freeze)"
         )
         print(f"  interpreter floor:   {memory['floor_mib']:8,.0f} MiB  (same imports, no org)")
         print(
