@@ -122,8 +122,9 @@ def rows_reply(
     org: CrmOrg, module: ModuleDef, rows: Sequence[CrmRecord], fields: Sequence[FieldDef] | None, info: Any
 ) -> Response:
     """``{"data": rows, "info": info}`` with the rows joined from their cached JSON (``render.py``)."""
-    data = render.records_json(org, module, rows, fields)
-    return Response(b'{"data":' + data + b',"info":' + orjson.dumps(info) + b"}", media_type=JSON_MEDIA_TYPE)
+    tail = b',"info":' + orjson.dumps(info) + b"}"
+    body = render.records_json(org, module, rows, fields, head=b'{"data":', tail=tail)
+    return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
 def _window(call: Call, module: ModuleDef) -> tuple[Window, str]:
