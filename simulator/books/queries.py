@@ -239,8 +239,10 @@ def contact_page(
     time_zone: timezone,
     edition: Edition = US,
     ordered: Ordered | None = None,
+    render: Callable[[Contact], Any] | None = None,
 ) -> Page:
     """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page.
+    Each row is ``render(contact)``, by default ``contact.to_row(time_zone)``.
 
     The page is read from ``ordered`` (the org's kept orders), filtered lazily: a list whose
     filters match most contacts costs its page, not the org."""
@@ -253,7 +255,7 @@ def contact_page(
     matchers = [_status_filter(asked.applied_filter, contacts), *_contact_matchers(criteria)]
     in_order = ordered or from_scratch(contacts, contact_sort_key)
     return asked.page_of(
-        in_order, matchers, render=lambda c: c.to_row(time_zone), report_name="Contacts"
+        in_order, matchers, render=render or (lambda c: c.to_row(time_zone)), report_name="Contacts"
     )
 
 
