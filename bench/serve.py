@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print_machine()
+    load_before = _load_average()
     load = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
     print(
         f"load:    wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency, "
@@ -198,8 +200,15 @@ def main() -> None:
                         folder / f"profile-{path.strip('/').replace('/', '-')}.svg",
                     )
     results = _report(runs, capture, targets)
+    results["load_average"] = {"before": load_before, "after": _load_average()}
+    print(f"load average (1, 5, 15 min): before {load_before}, after {results['load_average']['after']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def _load_average() -> list[float]:
+    """The machine's load average: on a shared machine, how busy the other jobs kept it."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _report(
@@ -219,6 +228,9 @@ def _report(
             }
         sim, top = figures["sim"], figures["ceiling"]
         ratio = sim["requests_per_s"] / top["requests_per_s"]
+        # each round's simulator run next to the ceiling's run of the same round
+        paired = zip(runs[name]["sim"], runs[name]["ceiling"], strict=True)
+        per_round = [ours.requests_per_s / bare.requests_per_s for ours, bare in paired]
         print(f"{name} ({capture[path]['bytes']:,} bytes per reply)")
         for label, f in (("simulator", sim), ("ceiling  ", top)):
             errors = f", {f['errors']} errors" if f["errors"] else ""
@@ -231,7 +243,17 @@ def _report(
             f"p50 latency x{sim['p50_ms'] / top['p50_ms']:.2f}, "
             f"p99 latency x{sim['p99_ms'] / top['p99_ms']:.2f}"
         )
-        results[name] = {**figures, "ratio": ratio, "bytes": capture[path]["bytes"]}
+        print(
+            "  ratio by round: "
+            + ", ".join(f"{r:.2f}" for r in per_round)
+            + f" (median {median(per_round):.2f}, best {max(per_round):.2f})"
+        )
+        results[name] = {
+            **figures,
+            "ratio": ratio,
+            "ratio_by_round": per_round,
+            "bytes": capture[path]["bytes"],
+        }
     return results
 
 
