@@ -50,7 +50,11 @@ def _changed(value: Any) -> Any:
 
 
 def test_the_list_page_is_the_dict_page_byte_for_byte(books: BooksOrg) -> None:
-    pages = ({}, {"filter_by": "Status.All", "per_page": "7", "page": "2"}, {"contact_type": "vendor"})
+    pages: list[dict[str, str]] = [
+        {},
+        {"filter_by": "Status.All", "per_page": "7", "page": "2"},
+        {"contact_type": "vendor"},
+    ]
     for criteria in pages:
         for _ in range(2):  # the second time from the kept rows
             assert books.list_contacts(criteria, as_json=True).rows == [
