@@ -185,10 +185,14 @@ def main() -> None:
                     connections=args.connections,
                     seconds=2,
                 )
+            cpu: dict[str, dict[str, list[float]]] = {name: {"sim": [], "ceiling": []} for name in targets}
             for _ in range(args.rounds):
                 for name, (path, query) in targets.items():
-                    for which, base in (("sim", sim.base_url), ("ceiling", top.base_url)):
-                        runs[name][which].append(wrk(f"{base}{path}?{query}", headers=headers, **load))
+                    for which, served in (("sim", sim), ("ceiling", top)):
+                        began = _cpu_seconds(served.pid)
+                        result = wrk(f"{served.base_url}{path}?{query}", headers=headers, **load)
+                        runs[name][which].append(result)
+                        cpu[name][which].append((_cpu_seconds(served.pid) - began) / result.requests * 1e6)
             if args.profile:
                 for name, (path, query) in targets.items():
                     print(f"\nprofile of the simulator, {name}:")
@@ -200,10 +204,33 @@ def main() -> None:
                         folder / f"profile-{path.strip('/').replace('/', '-')}.svg",
                     )
     results = _report(runs, capture, targets)
+    _report_cpu(cpu, results)
     results["load_average"] = {"before": load_before, "after": _load_average()}
     print(f"load average (1, 5, 15 min): before {load_before}, after {results['load_average']['after']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _report_cpu(cpu: dict[str, dict[str, list[float]]], results: dict[str, Any]) -> None:
+    """The server's CPU time per request: what other jobs on a shared machine move least.
+
+    A server that is the bottleneck serves requests/s in inverse proportion to it, so the ratio
+    ceiling/simulator of CPU per request is the throughput ratio the machine's noise hides."""
+    print("\nserver CPU time per request (median of rounds)")
+    for name, figures in cpu.items():
+        ours, bare = median(figures["sim"]), median(figures["ceiling"])
+        print(
+            f"  {name}: simulator {ours:6.0f} µs, ceiling {bare:6.0f} µs, "
+            f"ratio ceiling/simulator {bare / ours:.2f}"
+        )
+        results[name]["cpu_us_per_request"] = {"sim": figures["sim"], "ceiling": figures["ceiling"]}
+        results[name]["cpu_ratio"] = bare / ours
 
 
 def _load_average() -> list[float]:
