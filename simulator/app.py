@@ -47,6 +47,8 @@ def create_app(simulator: Simulator | None = None) -> Starlette:
             405: _method_not_allowed,
         },
     )
+    # Starlette builds a plain Router and takes no other: the indexed one (same routes, same
+    # answers) replaces it before the first request builds the middleware stack around it.
     app.router = IndexedRouter(
         [
             *accounts_routes,
