@@ -74,9 +74,8 @@ def records_json(
     call (once per distinct reference), between the cached pieces. At most ``_CACHED_ROWS``
     records hold a rendering at a time, so paging through a big org costs no lasting memory.
     """
-    shown = tuple(module.fields if fields is None else fields)
-    layout = _json_layout(tuple((f.api_name, _kind(f)) for f in shown), fields is None)
-    converters = tuple(_Serialised(_converter(org, f)) for f in shown if _kind(f) in _RESOLVED)
+    layout, resolved = _plan(module, fields)
+    converters = tuple(_Serialised(_converter(org, f)) for f in resolved)
     rows = list(rows)
     page = None if layout.full else _LastPage.of(layout, rows)
     if page is not None and page.holds(converters):
@@ -140,6 +139,28 @@ _pages: dict[_JsonLayout, _LastPage] = {}
 
 
 _RESOLVED = ("lookup", "user")
+
+
+def _plan(module: ModuleDef, fields: Iterable[FieldDef] | None) -> tuple[_JsonLayout, tuple[FieldDef, ...]]:
+    """A field list's layout and the fields resolved per call. A tuple of fields (what
+    ``params.fields`` keeps and hands out again for the same list) or a whole module is
+    planned once and kept, by identity, for the last ``_KEPT_PLANS`` of them."""
+    held = module if fields is None else fields
+    kept = _plans.get(id(held)) if isinstance(held, tuple | ModuleDef) else None
+    if kept is not None and kept[0] is held:
+        return kept[1]
+    shown = tuple(module.fields if fields is None else fields)
+    layout = _json_layout(tuple((f.api_name, _kind(f)) for f in shown), fields is None)
+    plan = layout, tuple(f for f in shown if _kind(f) in _RESOLVED)
+    if isinstance(held, tuple | ModuleDef):
+        if len(_plans) >= _KEPT_PLANS:
+            _plans.clear()
+        _plans[id(held)] = (held, plan)  # holding ``held`` keeps its id from being reused
+    return plan
+
+
+_KEPT_PLANS = 256
+_plans: dict[int, tuple[object, tuple[_JsonLayout, tuple[FieldDef, ...]]]] = {}
 
 
 class _JsonLayout:

@@ -178,6 +178,22 @@ def test_a_page_asked_again_is_kept_until_a_record_or_a_name_it_shows_changes(
     assert next(row for row in orjson.loads(joined) if row["id"] == contact["id"])["Phone"] == "+1 555 0199"
 
 
+def test_a_tuple_of_fields_is_planned_once_and_a_list_each_time(
+    org: CrmOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``params.fields`` hands out one tuple per list: its layout is kept by identity. A list may
+    change in place, so it is planned afresh; both give the same bytes."""
+    monkeypatch.setattr(render, "_plans", {})
+    definition = MODULES["Contacts"]
+    fields = tuple(definition.by_name[name] for name in ("Full_Name", "Owner", "Account_Name"))
+    rows = list(org.records["Contacts"].values())
+    kept = render.records_json(org, definition, rows, fields)
+    assert [held for held, _ in render._plans.values()] == [fields]
+    fresh = render.records_json(org, definition, rows, list(fields))
+    assert kept == fresh == orjson.dumps(render.records(org, definition, rows, fields))
+    assert len(render._plans) == 1
+
+
 def test_the_cache_holds_a_bounded_number_of_renderings(org: CrmOrg, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render, "_CACHED_ROWS", 5)
     _page(org, "Contacts", ["Email"])
