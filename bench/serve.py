@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print_machine()
+    load_before = _load_average()
     load = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
     print(
         f"load:    wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency, "
@@ -183,10 +185,14 @@ def main() -> None:
                     connections=args.connections,
                     seconds=2,
                 )
+            cpu: dict[str, dict[str, list[float]]] = {name: {"sim": [], "ceiling": []} for name in targets}
             for _ in range(args.rounds):
                 for name, (path, query) in targets.items():
-                    for which, base in (("sim", sim.base_url), ("ceiling", top.base_url)):
-                        runs[name][which].append(wrk(f"{base}{path}?{query}", headers=headers, **load))
+                    for which, served in (("sim", sim), ("ceiling", top)):
+                        began = _cpu_seconds(served.pid)
+                        result = wrk(f"{served.base_url}{path}?{query}", headers=headers, **load)
+                        runs[name][which].append(result)
+                        cpu[name][which].append((_cpu_seconds(served.pid) - began) / result.requests * 1e6)
             if args.profile:
                 for name, (path, query) in targets.items():
                     print(f"\nprofile of the simulator, {name}:")
@@ -198,8 +204,38 @@ def main() -> None:
                         folder / f"profile-{path.strip('/').replace('/', '-')}.svg",
                     )
     results = _report(runs, capture, targets)
+    _report_cpu(cpu, results)
+    results["load_average"] = {"before": load_before, "after": _load_average()}
+    print(f"load average (1, 5, 15 min): before {load_before}, after {results['load_average']['after']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _report_cpu(cpu: dict[str, dict[str, list[float]]], results: dict[str, Any]) -> None:
+    """The server's CPU time per request: what other jobs on a shared machine move least.
+
+    A server that is the bottleneck serves requests/s in inverse proportion to it, so the ratio
+    ceiling/simulator of CPU per request is the throughput ratio the machine's noise hides."""
+    print("\nserver CPU time per request (median of rounds)")
+    for name, figures in cpu.items():
+        ours, bare = median(figures["sim"]), median(figures["ceiling"])
+        print(
+            f"  {name}: simulator {ours:6.0f} µs, ceiling {bare:6.0f} µs, "
+            f"ratio ceiling/simulator {bare / ours:.2f}"
+        )
+        results[name]["cpu_us_per_request"] = {"sim": figures["sim"], "ceiling": figures["ceiling"]}
+        results[name]["cpu_ratio"] = bare / ours
+
+
+def _load_average() -> list[float]:
+    """The machine's load average: on a shared machine, how busy the other jobs kept it."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _report(
@@ -219,6 +255,9 @@ def _report(
             }
         sim, top = figures["sim"], figures["ceiling"]
         ratio = sim["requests_per_s"] / top["requests_per_s"]
+        # each round's simulator run next to the ceiling's run of the same round
+        paired = zip(runs[name]["sim"], runs[name]["ceiling"], strict=True)
+        per_round = [ours.requests_per_s / bare.requests_per_s for ours, bare in paired]
         print(f"{name} ({capture[path]['bytes']:,} bytes per reply)")
         for label, f in (("simulator", sim), ("ceiling  ", top)):
             errors = f", {f['errors']} errors" if f["errors"] else ""
@@ -231,7 +270,17 @@ def _report(
             f"p50 latency x{sim['p50_ms'] / top['p50_ms']:.2f}, "
             f"p99 latency x{sim['p99_ms'] / top['p99_ms']:.2f}"
         )
-        results[name] = {**figures, "ratio": ratio, "bytes": capture[path]["bytes"]}
+        print(
+            "  ratio by round: "
+            + ", ".join(f"{r:.2f}" for r in per_round)
+            + f" (median {median(per_round):.2f}, best {max(per_round):.2f})"
+        )
+        results[name] = {
+            **figures,
+            "ratio": ratio,
+            "ratio_by_round": per_round,
+            "bytes": capture[path]["bytes"],
+        }
     return results
 
 

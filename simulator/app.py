@@ -26,6 +26,7 @@ from simulator.errors import ZohoError
 from simulator.gate import ConnectionDropped, Gate
 from simulator.http import StripTrailingSlash, json_response, service_of
 from simulator.integration.runner import DueRuns
+from simulator.router_index import IndexedRouter
 from simulator.tenants import Simulator
 
 logger = logging.getLogger("zohosim")
@@ -33,15 +34,6 @@ logger = logging.getLogger("zohosim")
 
 def create_app(simulator: Simulator | None = None) -> Starlette:
     app = Starlette(
-        routes=[
-            *accounts_routes,
-            *scope.crm_routes,  # left-out operations first: their paths would otherwise match generic routes
-            *crm_routes,
-            *scope.books_routes,
-            *books_routes,
-            *console_routes,
-            Mount("/__zohosim", routes=control_routes),
-        ],
         middleware=[
             Middleware(InternalErrors),
             Middleware(StripTrailingSlash),
@@ -54,6 +46,19 @@ def create_app(simulator: Simulator | None = None) -> Starlette:
             404: _not_found,
             405: _method_not_allowed,
         },
+    )
+    # Starlette builds a plain Router and takes no other: the indexed one (same routes, same
+    # answers) replaces it before the first request builds the middleware stack around it.
+    app.router = IndexedRouter(
+        [
+            *accounts_routes,
+            *scope.crm_routes,  # left-out operations first: their paths would otherwise match generic routes
+            *crm_routes,
+            *scope.books_routes,
+            *books_routes,
+            *console_routes,
+            Mount("/__zohosim", routes=control_routes),
+        ]
     )
     app.state.simulator = simulator or Simulator()
     return app

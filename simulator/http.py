@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +18,24 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
 #: The ASGI scope key marking a composite API's sub-request: the gate charges no rate limit for it.
 SUB_REQUEST = "zohosim.sub_request"
+
+
+#: Parsed query strings kept (``query_params``); most traffic repeats a few.
+_QUERY_MEMO_SIZE = 4096
+_queries: dict[bytes, Mapping[str, str]] = {}
+
+
+def query_params(request: Request) -> Mapping[str, str]:
+    """``request.query_params`` as a read-only dict (a repeated name reads as its last value, as
+    Starlette's does), parsed once per distinct query string. A list call reads a dozen
+    parameters, and Starlette's multi-dict answers each ``get`` in Python, through ``Mapping.get``."""
+    raw: bytes = request.scope.get("query_string", b"")
+    found = _queries.get(raw)
+    if found is None:
+        if len(_queries) >= _QUERY_MEMO_SIZE:
+            _queries.clear()
+        found = _queries[raw] = MappingProxyType(dict(request.query_params.items()))
+    return found
 
 
 class BodyError(ValueError):

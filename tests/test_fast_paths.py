@@ -255,3 +255,29 @@ def test_fast_asdict_is_dataclasses_asdict() -> None:
         assert _same(fastdict.asdict(obj), dataclasses.asdict(obj)), obj
     with pytest.raises(TypeError):
         fastdict.asdict(type(contact))
+
+
+# -- CRM field lists (kept per module and raw list) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Account_Name,Phone", " Phone , Phone,Account_Name ", "", None, "Phone,Nope", ",".join(["Phone"] * 51)],
+)
+def test_kept_field_lists_answer_as_a_fresh_parse(raw: str | None) -> None:
+    from simulator.crm import params
+    from simulator.crm.errors import CrmError
+
+    for module in (MODULES["Accounts"], MODULES["Contacts"]):
+        for required in (False, True):
+            answers: list[object] = []
+            for _ in range(2):  # the second answer is the kept one
+                try:
+                    answers.append(params.fields(module, raw, required=required))
+                except CrmError as exc:
+                    answers.append(type(exc))
+            try:
+                fresh: object = params._fields(module, raw, required=required)
+            except CrmError as exc:
+                fresh = type(exc)
+            assert answers == [fresh, fresh]

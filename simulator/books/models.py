@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timezone
 from typing import Any
 
-from simulator.books import customfields, queries
+from simulator.books import customfields, queries, rows
 from simulator.books.address import Address
 from simulator.books.editions import EDITIONS, Edition
 from simulator.books.errors import DoesNotExist, DuplicateName, InvalidValue
@@ -116,14 +116,17 @@ class BooksOrg:
             raise DoesNotExist(entity="Contact")
         return contact
 
-    def list_contacts(self, criteria: Mapping[str, str]) -> Page:
+    def list_contacts(self, criteria: Mapping[str, str], *, as_json: bool = False) -> Page:
+        """A page of contacts; with ``as_json`` each row is its JSON (``rows.contact_json``)."""
+        zone = self.time_zone
         return queries.contact_page(
             self.contacts.values(),
             criteria,
-            time_zone=self.time_zone,
+            time_zone=zone,
             edition=self.edition,
             ordered=lambda column, descending: self._in_order("contact", column, descending),
             indexed=self._indexed("contact"),
+            render=(lambda contact: rows.contact_json(contact, zone)) if as_json else None,
         )
 
     def create_contact(self, body: Any) -> Contact:

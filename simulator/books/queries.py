@@ -255,8 +255,10 @@ def contact_page(
     edition: Edition = US,
     ordered: Ordered | None = None,
     indexed: Indexed | None = None,
+    render: Callable[[Contact], Any] | None = None,
 ) -> Page:
     """``GET /contacts``: filters, ``filter_by`` (default: active only), ``search_text``, sort, page.
+    Each row is ``render(contact)``, by default ``contact.to_row(time_zone)``.
 
     The page is read from ``ordered`` (the org's kept orders), filtered lazily: a list whose
     filters match most contacts costs its page, not the org. With ``indexed`` (the org's kept
@@ -277,7 +279,7 @@ def contact_page(
     return asked.page_of(
         in_order,
         matchers,
-        render=lambda c: c.to_row(time_zone),
+        render=render or (lambda c: c.to_row(time_zone)),
         report_name="Contacts",
         candidates=candidates,
     )

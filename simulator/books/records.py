@@ -83,8 +83,14 @@ class ContactPerson:
 _NO_PERSON = ContactPerson("")
 
 
+class _RowCache:
+    """The ``rendered`` slot: a contact's list row as JSON (``books/rows.py``), not a field."""
+
+    __slots__ = ("rendered",)
+
+
 @dataclass(slots=True)  # no per-record __dict__: 40% of a seeded contact's memory
-class Contact:
+class Contact(_RowCache):
     contact_id: str
     contact_name: str
     contact_type: str
@@ -122,6 +128,12 @@ class Contact:
     zcrm_contact_id: str = ""
     zcrm_vendor_id: str = ""
     crm_owner_id: str = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Any change to the contact drops its cached row, whatever path it comes by."""
+        object.__setattr__(self, name, value)
+        if name != "rendered":
+            object.__setattr__(self, "rendered", None)
 
     @property
     def is_linked_with_zohocrm(self) -> bool:
@@ -388,7 +400,7 @@ class CustomField:
 
 @dataclass
 class Page:
-    rows: list[dict[str, Any]]
+    rows: list[Any]  # dicts, or each row's JSON (``rows.contact_json``)
     page: int
     per_page: int
     has_more_page: bool

@@ -31,8 +31,27 @@ MAX_IDS = 100
 Order = Literal["asc", "desc"]
 
 
-def fields(module: ModuleDef, raw: str | None, *, required: bool) -> list[FieldDef] | None:
-    """The ``fields`` to return; None means every field (allowed where not ``required``)."""
+def fields(module: ModuleDef, raw: str | None, *, required: bool) -> tuple[FieldDef, ...] | None:
+    """The ``fields`` to return; None means every field (allowed where not ``required``).
+
+    A client asks for the same list page after page, so each answer is kept per (module, raw
+    list), up to ``_KEPT_FIELD_LISTS`` of them; a refusal is raised afresh each time."""
+    key = (module.api_name, raw, required)
+    kept = _field_lists.get(key)
+    if kept is not None and kept[0] is module:
+        return kept[1]
+    found = _fields(module, raw, required=required)
+    if len(_field_lists) >= _KEPT_FIELD_LISTS:
+        _field_lists.clear()
+    _field_lists[key] = (module, found)
+    return found
+
+
+_KEPT_FIELD_LISTS = 256
+_field_lists: dict[tuple[str, str | None, bool], tuple[ModuleDef, tuple[FieldDef, ...] | None]] = {}
+
+
+def _fields(module: ModuleDef, raw: str | None, *, required: bool) -> tuple[FieldDef, ...] | None:
     names = list(dict.fromkeys(name.strip() for name in (raw or "").split(",") if name.strip()))
     if not names:
         if required:
@@ -43,7 +62,7 @@ def fields(module: ModuleDef, raw: str | None, *, required: bool) -> list[FieldD
     unknown = next((name for name in names if name not in module.by_name), None)
     if unknown is not None:
         raise InvalidData({"param_name": "fields", "api_name": unknown})
-    return [module.by_name[name] for name in names]
+    return tuple(module.by_name[name] for name in names)
 
 
 def integer(params: Mapping[str, str], name: str, *, default: int, maximum: int | None = None) -> int:

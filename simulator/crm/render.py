@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -54,9 +55,17 @@ def records(
 
 
 def records_json(
-    org: CrmOrg, module: ModuleDef, rows: Iterable[CrmRecord], fields: Iterable[FieldDef] | None
+    org: CrmOrg,
+    module: ModuleDef,
+    rows: Iterable[CrmRecord],
+    fields: Iterable[FieldDef] | None,
+    *,
+    head: bytes = b"",
+    tail: bytes = b"",
 ) -> bytes:
-    """``orjson.dumps(records(...))``, byte for byte, joined from pieces cached on each record.
+    """``head + orjson.dumps(records(...)) + tail``, byte for byte, joined from pieces cached on
+    each record. ``head`` and ``tail`` (the rest of a reply) are joined in with the rows: a page is
+    ~100 KB, and each extra concatenation would copy it again into a fresh allocation.
 
     What a row shows of the record itself (plain values, times, its id) depends on that record
     alone, so its JSON is kept on the record (``CrmRecord.rendered``, dropped by any write to the
@@ -65,17 +74,93 @@ def records_json(
     call (once per distinct reference), between the cached pieces. At most ``_CACHED_ROWS``
     records hold a rendering at a time, so paging through a big org costs no lasting memory.
     """
-    shown = tuple(module.fields if fields is None else fields)
-    layout = _json_layout(tuple((f.api_name, _kind(f)) for f in shown), fields is None)
-    converters = tuple(_Serialised(_converter(org, f)) for f in shown if _kind(f) in _RESOLVED)
+    layout, resolved = _plan(module, fields)
+    converters = tuple(_Serialised(_converter(org, f)) for f in resolved)
+    rows = list(rows)
+    page = None if layout.full else _LastPage.of(layout, rows)
+    if page is not None and page.holds(converters):
+        return b"".join((head, b"[", page.rows, b"]", tail))
 
     def tags(stored: CrmRecord) -> bytes:
         return dumps([tag_ref(tag) for tag in record_tags(org, stored)])
 
-    return b"[" + b",".join(layout.join(rows, converters, tags, layout, _remember)) + b"]"
+    joined = b",".join(layout.join(rows, converters, tags, layout, _remember))
+    if page is not None:
+        page.keep(joined, converters)
+    return b"".join((head, b"[", joined, b"]", tail))
+
+
+class _LastPage:
+    """The last rows joined for a field list, kept while every part of them is still current.
+
+    A page asked again (a client polling, a load test) is the same records: when each one still
+    holds the very value tuple it held then (``CrmRecord.cells``: any write replaces it, and the
+    kept page holds the old one, so its identity is never reused) and every lookup and user it
+    names still serialises to the same JSON, the joined rows are byte-identical to a fresh join.
+    Full records (``fields`` absent) list tags, which change apart from the record: never kept.
+    """
+
+    __slots__ = ("cells", "layout", "resolved", "rows")
+
+    def __init__(self, layout: _JsonLayout, cells: tuple[tuple[Any, ...], ...]) -> None:
+        self.layout, self.cells = layout, cells
+        self.resolved: tuple[dict[Any, bytes], ...] = ()
+        self.rows = b""
+
+    @classmethod
+    def of(cls, layout: _JsonLayout, rows: list[CrmRecord]) -> _LastPage:
+        """The kept page of ``layout`` if it is of these records as they are now, else a new one."""
+        cells = tuple(map(_CELLS, rows))
+        kept = _pages.get(layout)
+        if kept is not None and len(kept.cells) == len(cells) and all(map(operator.is_, kept.cells, cells)):
+            return kept
+        return cls(layout, cells)
+
+    def holds(self, converters: tuple[_Serialised, ...]) -> bool:
+        """Whether the rows are kept and every reference they name still reads the same."""
+        return bool(self.rows) and all(
+            converter[raw] == shown
+            for converter, memo in zip(converters, self.resolved, strict=True)
+            for raw, shown in memo.items()
+        )
+
+    def keep(self, rows: bytes, converters: tuple[_Serialised, ...]) -> None:
+        """Keep these rows, joined with ``converters``' references (at most ``_KEPT_PAGES`` pages)."""
+        self.rows, self.resolved = rows, tuple(dict(converter) for converter in converters)
+        _pages.pop(self.layout, None)
+        while len(_pages) >= _KEPT_PAGES:
+            del _pages[next(iter(_pages))]
+        _pages[self.layout] = self
+
+
+_CELLS = operator.attrgetter("cells")
+_KEPT_PAGES = 32
+_pages: dict[_JsonLayout, _LastPage] = {}
 
 
 _RESOLVED = ("lookup", "user")
+
+
+def _plan(module: ModuleDef, fields: Iterable[FieldDef] | None) -> tuple[_JsonLayout, tuple[FieldDef, ...]]:
+    """A field list's layout and the fields resolved per call. A tuple of fields (what
+    ``params.fields`` keeps and hands out again for the same list) or a whole module is
+    planned once and kept, by identity, for the last ``_KEPT_PLANS`` of them."""
+    held = module if fields is None else fields
+    kept = _plans.get(id(held)) if isinstance(held, tuple | ModuleDef) else None
+    if kept is not None and kept[0] is held:
+        return kept[1]
+    shown = tuple(module.fields if fields is None else fields)
+    layout = _json_layout(tuple((f.api_name, _kind(f)) for f in shown), fields is None)
+    plan = layout, tuple(f for f in shown if _kind(f) in _RESOLVED)
+    if isinstance(held, tuple | ModuleDef):
+        if len(_plans) >= _KEPT_PLANS:
+            _plans.clear()
+        _plans[id(held)] = (held, plan)  # holding ``held`` keeps its id from being reused
+    return plan
+
+
+_KEPT_PLANS = 256
+_plans: dict[int, tuple[object, tuple[_JsonLayout, tuple[FieldDef, ...]]]] = {}
 
 
 class _JsonLayout:

@@ -38,7 +38,7 @@ from simulator.crm.metadata import MODULES, FieldDef, ModuleDef, field_json, fin
 from simulator.crm.models import USER_TYPES_PARAM, CrmOrg, CustomView, Search, WriteOutcome
 from simulator.crm.paging import DISCRETE_LIMIT, Window, binding, issue_token, page_window, token_window
 from simulator.crm.record import CrmRecord
-from simulator.http import JSON_MEDIA_TYPE, BodyError, empty_response, json_response, read_json
+from simulator.http import JSON_MEDIA_TYPE, BodyError, empty_response, json_response, query_params, read_json
 from simulator.ids import is_zoho_id
 
 MAX_WRITE_RECORDS = 100
@@ -74,7 +74,7 @@ def _authenticate(request: Request) -> Call:
         tenant, token = request.app.state.simulator.authenticate(request.headers.get("authorization"))
     except AuthError as exc:
         raise (AuthenticationFailure() if exc.kind == "missing" else InvalidToken()) from None
-    return Call(tenant.crm, token, version, request.query_params)
+    return Call(tenant.crm, token, version, query_params(request))
 
 
 def _require(call: Call, *, group: str, resource: str | None, action: str) -> None:
@@ -122,8 +122,9 @@ def rows_reply(
     org: CrmOrg, module: ModuleDef, rows: Sequence[CrmRecord], fields: Sequence[FieldDef] | None, info: Any
 ) -> Response:
     """``{"data": rows, "info": info}`` with the rows joined from their cached JSON (``render.py``)."""
-    data = render.records_json(org, module, rows, fields)
-    return Response(b'{"data":' + data + b',"info":' + orjson.dumps(info) + b"}", media_type=JSON_MEDIA_TYPE)
+    tail = b',"info":' + orjson.dumps(info) + b"}"
+    body = render.records_json(org, module, rows, fields, head=b'{"data":', tail=tail)
+    return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
 def _window(call: Call, module: ModuleDef) -> tuple[Window, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 from datetime import UTC, datetime
@@ -188,6 +189,54 @@ def test_a_write_a_rename_or_a_tag_shows_in_the_next_cached_page(org: CrmOrg) ->
     joined, rows = _page(org, "Contacts", names)
     assert joined == orjson.dumps(rows)
     assert next(row for row in orjson.loads(joined) if row["id"] == contact["id"])["Account_Name"] is None
+
+
+def test_a_page_asked_again_is_kept_until_a_record_or_a_name_it_shows_changes(
+    org: CrmOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last page of a field list is kept whole (``render._LastPage``): asked again unchanged,
+    it is not joined again; a write to one of its records, a rename of an account it looks up
+    or of an owner, shows at once."""
+    names = ["Full_Name", "Account_Name", "Owner", "Phone"]
+    monkeypatch.setattr(render, "_pages", {})
+    first, _ = _page(org, "Contacts", names)
+    [kept] = render._pages.values()
+    joined_once = kept.rows
+    again, rows = _page(org, "Contacts", names)
+    assert again == first == orjson.dumps(rows)
+    assert kept.rows is joined_once  # not joined again
+
+    contact = next(row for row in org.records["Contacts"].values() if row.get("Account_Name"))
+    account = org.records["Accounts"][contact["Account_Name"]]
+    org.update("Accounts", [{"id": account["id"], "Account_Name": "Renamed Ltd"}])
+    owner = org.users[contact["Owner"]]
+    org.users[owner.id] = dataclasses.replace(owner, last_name="Renamed")
+    joined, rows = _page(org, "Contacts", names)
+    assert joined == orjson.dumps(rows)
+    shown = next(row for row in orjson.loads(joined) if row["id"] == contact["id"])
+    assert shown["Account_Name"]["name"] == "Renamed Ltd"
+    assert shown["Owner"]["name"] == f"{owner.first_name} Renamed"
+
+    contact["Phone"] = "+1 555 0199"  # a write outside the model's API replaces the value tuple too
+    joined, rows = _page(org, "Contacts", names)
+    assert joined == orjson.dumps(rows)
+    assert next(row for row in orjson.loads(joined) if row["id"] == contact["id"])["Phone"] == "+1 555 0199"
+
+
+def test_a_tuple_of_fields_is_planned_once_and_a_list_each_time(
+    org: CrmOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``params.fields`` hands out one tuple per list: its layout is kept by identity. A list may
+    change in place, so it is planned afresh; both give the same bytes."""
+    monkeypatch.setattr(render, "_plans", {})
+    definition = MODULES["Contacts"]
+    fields = tuple(definition.by_name[name] for name in ("Full_Name", "Owner", "Account_Name"))
+    rows = list(org.records["Contacts"].values())
+    kept = render.records_json(org, definition, rows, fields)
+    assert [held for held, _ in render._plans.values()] == [fields]
+    fresh = render.records_json(org, definition, rows, list(fields))
+    assert kept == fresh == orjson.dumps(render.records(org, definition, rows, fields))
+    assert len(render._plans) == 1
 
 
 def test_the_cache_holds_a_bounded_number_of_renderings(org: CrmOrg, monkeypatch: pytest.MonkeyPatch) -> None:
