@@ -29,10 +29,10 @@ def python_route() -> Iterator[Harness]:
         yield harness
 
 
-def _every_suite(harness: Harness, profile: Profile) -> Counter[str]:
+def _every_suite(harness: Harness, profile: Profile, *, kinds: tuple[str, ...] = KINDS) -> Counter[str]:
     exercised: Counter[str] = Counter()
     for group in GROUPS:
-        for kind in KINDS:
+        for kind in kinds:
             result = run_suite(harness, group, kind, profile)
             assert result.error is None, f"{group}/{kind}: {result.error!r}"
             if result.failure is not None:
@@ -52,10 +52,20 @@ def test_the_reference_passes_every_suite_in_process(python_route: Harness) -> N
 
 
 @pytest.mark.server
+@pytest.mark.slow  # a process per run, every group for every module sync: about 135 CPU-s
 def test_the_reference_cli_passes_every_suite_by_command() -> None:
     with open_harness(CommandAdapter(REFERENCE_CLI, timeout=60)) as harness:
         exercised = _every_suite(harness, CI)
     assert set(INVARIANTS) - DAEMON_ONLY <= set(exercised), "the ci profile leaves invariants unchecked"
+
+
+@pytest.mark.server
+def test_the_reference_cli_passes_every_group_for_vendors_by_command() -> None:
+    """The default tier's share of the test above: every group through the command route, for one
+    module sync."""
+    with open_harness(CommandAdapter(REFERENCE_CLI, timeout=60)) as harness:
+        exercised = _every_suite(harness, CI, kinds=("vendors",))
+    assert {"IDEMPOTENT", "INCREMENTAL", "FAULT-TOLERANT", "RESUMABLE"} <= set(exercised)
 
 
 def test_a_syncer_that_writes_the_skip_duplicate_fails_skip_untouched(python_route: Harness) -> None:

@@ -66,7 +66,13 @@ KILLS = {
 SEEDS = (11, 12, 13, 14)
 
 
-@pytest.mark.parametrize("name", sorted(KILLS))
+#: The default tier kills one of them (the cheapest); the slow tier the rest (10-20 CPU-s each).
+KILLED_BY_DEFAULT = "rewrites_linked"
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=() if n == KILLED_BY_DEFAULT else pytest.mark.slow) for n in sorted(KILLS)]
+)
 def test_a_story_kills_the_mutant_under_its_invariant(harness: Harness, mutant: None, name: str) -> None:
     expected = MUTANTS[name][1]
     others = [i for i in (*INVARIANTS, RUN_FAILED) if i != expected]
