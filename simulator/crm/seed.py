@@ -25,6 +25,7 @@ from faker import Faker
 from simulator.clock import Clock
 from simulator.crm.metadata import INDUSTRIES, LEAD_SOURCES, make_id
 from simulator.crm.models import CrmOrg, User
+from simulator.fakerdraws import drawn
 from simulator.ids import org_prefix
 
 WINDOW_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -150,7 +151,8 @@ def seed_crm(*, seed: int, clock: Clock, accounts: int, contacts: int, vendors: 
     _add_custom_views(org)
     end = min(WINDOW_END, clock.now())
     start = min(WINDOW_START, end - timedelta(days=1))
-    pools = _Pools(fake, records=accounts + contacts + vendors + products)
+    records = accounts + contacts + vendors + products
+    pools = drawn(fake, ("crm", records), lambda fake: _Pools(fake, records=records))
     seeder = _Seeder(org, rng, pools, start=start, end=end)
     vendor_times = seeder.seed(vendors, seeder.vendor, span=(0.0, 0.5))
     account_times = seeder.seed(accounts, seeder.account, span=(0.0, 1.0))
@@ -227,7 +229,8 @@ def _add_custom_views(org: CrmOrg) -> None:
 
 
 class _Pools:
-    """Faker's draws, made once (more of them for a bigger org): records are composed from these."""
+    """Faker's draws, made once (more of them for a bigger org): records are composed from these.
+    Kept per Faker state (``simulator.fakerdraws``), so shared between orgs: never changed."""
 
     def __init__(self, fake: Faker, *, records: int) -> None:
         def size(base: int, cap: int) -> int:
