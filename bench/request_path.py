@@ -32,6 +32,7 @@ from bench.ceiling import build_app
 from bench.serve import ACCOUNT_FIELDS
 from simulator.app import create_app
 from simulator.clock import DEFAULT_START, Clock
+from simulator.http import body_once
 from simulator.tenants import Simulator, Sizes
 
 
@@ -52,21 +53,12 @@ async def _call(
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
     out: list[Message] = []
 
     async def send(message: Message) -> None:
         out.append(message)
 
-    await app(scope, receive, send)
+    await app(scope, body_once(body), send)
     return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:]), out[0]["headers"]
 
 

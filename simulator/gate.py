@@ -21,7 +21,7 @@ from simulator.books import errors as books_errors
 from simulator.control.errors import ControlTokenRequired
 from simulator.crm import errors as crm_errors
 from simulator.faults import FaultRule
-from simulator.http import SUB_REQUEST, service_of
+from simulator.http import SUB_REQUEST, body_once, service_of
 from simulator.requestlog import SOURCE_HEADER, WRITE_METHODS
 from simulator.tenants import Simulator, Tenant, persist
 
@@ -110,7 +110,7 @@ class _Visit:
         try:
             if delay:
                 await anyio.sleep(delay)  # a slow server: the request stays in flight meanwhile
-            await app(self.scope, self._replay(), self._watch(send))
+            await app(self.scope, body_once(self.body), self._watch(send))
         except Exception:
             self.status = self.status or 500  # the reply is made outside the gate, in the service's shape
             raise
@@ -180,7 +180,7 @@ class _Visit:
             async def keep(message: Message) -> None:
                 sink.append(message)
 
-            await app(self.scope, self._replay(), keep)
+            await app(self.scope, body_once(self.body), keep)
             self.status = next((m["status"] for m in sink if m["type"] == "http.response.start"), 0)
             self._persist()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
@@ -194,19 +194,7 @@ class _Visit:
 
     async def _reply(self, response: Response, send: Send) -> None:
         self.status = response.status_code
-        await response(self.scope, self._replay(), send)
-
-    def _replay(self) -> Receive:
-        sent = False
-
-        async def receive() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": self.body, "more_body": False}
-
-        return receive
+        await response(self.scope, body_once(self.body), send)
 
     def _watch(self, send: Send) -> Send:
         async def watched(message: Message) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -9,33 +10,43 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
 #: The ASGI scope key marking a composite API's sub-request: the gate charges no rate limit for it.
 SUB_REQUEST = "zohosim.sub_request"
 
 
-#: Parsed query strings kept (``query_params``); most traffic repeats a few.
-_QUERY_MEMO_SIZE = 4096
-_queries: dict[bytes, Mapping[str, str]] = {}
+def body_once(body: bytes) -> Receive:
+    """An ASGI ``receive`` that gives ``body`` whole, then a disconnect: a body already read,
+    handed to an app (the gate's replay, a composite call's sub-request)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def query_params(request: Request) -> Mapping[str, str]:
     """``request.query_params`` as a read-only dict (a repeated name reads as its last value, as
     Starlette's does), parsed once per distinct query string. A list call reads a dozen
     parameters, and Starlette's multi-dict answers each ``get`` in Python, through ``Mapping.get``."""
-    raw: bytes = request.scope.get("query_string", b"")
-    found = _queries.get(raw)
-    if found is None:
-        if len(_queries) >= _QUERY_MEMO_SIZE:
-            _queries.clear()
-        found = _queries[raw] = MappingProxyType(dict(request.query_params.items()))
-    return found
+    return _parsed_query(request.scope.get("query_string", b""))
+
+
+@functools.lru_cache(maxsize=4096)  # most traffic repeats a few query strings
+def _parsed_query(raw: bytes) -> Mapping[str, str]:
+    return MappingProxyType(dict(QueryParams(raw).items()))
 
 
 class BodyError(ValueError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import anyio
 
 from simulator.app import create_app
+from simulator.http import body_once
 from simulator.requestlog import LoggedRequest, RequestLog
 from simulator.testing import build_simulator
 
@@ -80,12 +81,9 @@ def test_a_request_is_logged_before_its_reply_leaves() -> None:
         "server": ("127.0.0.1", 80),
     }
 
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b'{"data": [{"Account_Name": "A"}]}', "more_body": False}
-
     async def send(message: dict[str, object]) -> None:
         if message["type"] == "http.response.start":
             logged_at_start.append(len([e for e in sim.request_log if e.path == "/crm/v8/Accounts"]))
 
-    anyio.run(app, scope, receive, send)
+    anyio.run(app, scope, body_once(b'{"data": [{"Account_Name": "A"}]}'), send)
     assert logged_at_start == [1]

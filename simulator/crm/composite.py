@@ -44,7 +44,7 @@ from simulator.crm.errors import (
 )
 from simulator.crm.responses import _call
 from simulator.gate import ConnectionDropped
-from simulator.http import SUB_REQUEST, BodyError, json_response, read_json
+from simulator.http import SUB_REQUEST, BodyError, body_once, json_response, read_json
 
 MAX_SUB_REQUESTS = 5
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
@@ -386,20 +386,12 @@ async def _dispatch(
         SUB_REQUEST: True,
     }
     messages: list[Message] = []
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": raw, "more_body": False}
 
     async def send(message: Message) -> None:
         messages.append(message)
 
     try:
-        await request.app(scope, receive, send)
+        await request.app(scope, body_once(raw), send)
     except ConnectionDropped:
         raise  # an injected fault drops the composite call's own connection
     except Exception:  # the app has answered 500 in CRM's shape and re-raises, for the log
