@@ -87,6 +87,7 @@ class _RowCache:
     """The ``rendered`` slot: a contact's list row as JSON (``books/rows.py``), not a field."""
 
     __slots__ = ("rendered",)
+    rendered: Any
 
 
 @dataclass(slots=True)  # no per-record __dict__: 40% of a seeded contact's memory

@@ -7,13 +7,12 @@ control plane, an import, the integration, a seeding or a restore (those make ne
 Two parts of a row live outside the contact's own attributes and are checked on every read:
 the primary person's names, email and phones (persons are objects of their own, changed in
 place when the primary moves), compared by value; and custom fields, a list of dicts that may be
-changed in place, so a contact that has any is rendered afresh. At most ``_CACHED_ROWS``
+changed in place, so a contact that has any is rendered afresh. At most ``_KEPT.limit``
 contacts hold a row at a time.
 """
 
 from __future__ import annotations
 
-import collections
 import operator
 from datetime import timezone
 from typing import Any
@@ -21,12 +20,13 @@ from typing import Any
 from orjson import dumps
 
 from simulator.books.records import Contact
+from simulator.rendered import KeptRenderings
 
 #: What a row shows of the primary person (``Contact.to_row``).
 PERSON_KEYS = ("first_name", "last_name", "email", "phone", "mobile")
 _person = operator.attrgetter(*PERSON_KEYS)
-_CACHED_ROWS = 20_000
-_cached: collections.deque[Contact] = collections.deque()
+#: At most this many contacts hold a row at a time.
+_KEPT = KeptRenderings(20_000)
 
 
 def contact_json(contact: Contact, time_zone: timezone) -> bytes:
@@ -39,7 +39,7 @@ def contact_json(contact: Contact, time_zone: timezone) -> bytes:
     row = dumps(contact.to_row(time_zone))
     if not contact.custom_fields:
         contact.rendered = (stamp, row)
-        _remember(contact)
+        _KEPT.remember(contact)
     return row
 
 
@@ -51,10 +51,3 @@ def rows_json(rows: list[bytes], *, head: bytes, tail: bytes) -> bytes:
     ends = [head + b"[" + rows[0], *rows[1:]]
     ends[-1] += b"]" + tail
     return b",".join(ends)
-
-
-def _remember(contact: Contact) -> None:
-    """Keep at most ``_CACHED_ROWS`` rows: the oldest one is dropped first."""
-    while len(_cached) >= _CACHED_ROWS:
-        _cached.popleft().rendered = None
-    _cached.append(contact)

@@ -7,7 +7,6 @@ shown in the org's time zone (``crm_datetime``).
 
 from __future__ import annotations
 
-import collections
 import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +20,7 @@ from simulator.crm.metadata import ADMIN_PROFILE_SERIAL, MODULES, FieldDef, Modu
 from simulator.crm.models import CrmOrg, CustomView, DeletedRecord, User, WriteOutcome
 from simulator.crm.record import DERIVED_NAMES, CrmRecord
 from simulator.crm.tags import Tag, record_tags
+from simulator.rendered import KeptRenderings
 
 _ROLE_SERIALS = {"CEO": 26005, "Manager": 26008, "Sales Representative": 26010}
 _PROFILE_SERIALS = {"Administrator": ADMIN_PROFILE_SERIAL, "Standard": 26014}
@@ -71,7 +71,7 @@ def records_json(
     alone, so its JSON is kept on the record (``CrmRecord.rendered``, dropped by any write to the
     record) for the latest field list it was shown with. Lookups, users and tags name *other*
     things, which change without this record changing: they are resolved and serialised on every
-    call (once per distinct reference), between the cached pieces. At most ``_CACHED_ROWS``
+    call (once per distinct reference), between the cached pieces. At most ``_KEPT.limit``
     records hold a rendering at a time, so paging through a big org costs no lasting memory.
     """
     layout, resolved = _plan(module, fields)
@@ -84,7 +84,7 @@ def records_json(
     def tags(stored: CrmRecord) -> bytes:
         return dumps([tag_ref(tag) for tag in record_tags(org, stored)])
 
-    joined = b",".join(layout.join(rows, converters, tags, layout, _remember))
+    joined = b",".join(layout.join(rows, converters, tags, layout, _KEPT.remember))
     if page is not None:
         page.keep(joined, converters)
     return b"".join((head, b"[", joined, b"]", tail))
@@ -231,15 +231,8 @@ class _JsonLayout:
 
 
 _json_layout = functools.lru_cache(maxsize=256)(_JsonLayout)
-_CACHED_ROWS = 20_000
-_cached: collections.deque[CrmRecord] = collections.deque()
-
-
-def _remember(stored: CrmRecord) -> None:
-    """Keep at most ``_CACHED_ROWS`` renderings: the oldest one is dropped first."""
-    while len(_cached) >= _CACHED_ROWS:
-        _cached.popleft().rendered = None
-    _cached.append(stored)
+#: At most this many records hold a rendering at a time.
+_KEPT = KeptRenderings(20_000)
 
 
 class _Serialised(dict[Any, bytes]):

@@ -14,6 +14,7 @@ from simulator.books import rows
 from simulator.books.models import BooksOrg
 from simulator.books.records import Contact, ContactPerson
 from simulator.clock import Clock
+from simulator.rendered import KeptRenderings
 from simulator.tenants import Sizes, seed_org_pair
 from tests.books.expect import ok
 from tests.openapi import skip_without_oas
@@ -107,8 +108,7 @@ def test_persons_added_or_made_primary_in_place_and_custom_fields_changed_in_pla
 
 
 def test_the_cache_holds_a_bounded_number_of_rows(books: BooksOrg, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rows, "_CACHED_ROWS", 5)
-    monkeypatch.setattr(rows, "_cached", rows.collections.deque())
+    monkeypatch.setattr(rows, "_KEPT", KeptRenderings(5))
     books.list_contacts({"filter_by": "Status.All"}, as_json=True)
     assert sum(getattr(c, "rendered", None) is not None for c in books.contacts.values()) == 5
 

@@ -20,6 +20,7 @@ from simulator.crm.models import CrmOrg
 from simulator.crm.record import DERIVED, CrmRecord, full_name
 from simulator.crm.seed import seed_crm
 from simulator.crm.versions import VERSIONS
+from simulator.rendered import KeptRenderings
 from tests.crm.expect import versioned
 from tests.support import ZohoClient
 
@@ -240,7 +241,7 @@ def test_a_tuple_of_fields_is_planned_once_and_a_list_each_time(
 
 
 def test_the_cache_holds_a_bounded_number_of_renderings(org: CrmOrg, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "_CACHED_ROWS", 5)
+    monkeypatch.setattr(render, "_KEPT", KeptRenderings(5))
     _page(org, "Contacts", ["Email"])
     assert sum(row.rendered is not None for row in org.records["Contacts"].values()) == 5
 
