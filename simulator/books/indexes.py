@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sortedcontainers import SortedDict
 
 from simulator.books.records import Contact, Item
+from simulator.orders import KeptOrder
 
 T = TypeVar("T")
 #: The keys one record is filed under (most indexes: one key; a contact's persons: one each).
@@ -166,11 +167,13 @@ INDEXES: dict[str, dict[str, tuple[Keys, Callable[[Any], Any] | None]]] = {
 
 
 class BooksIndexes:
-    """An org's kept indexes by (entity, name), each built on first use from the table it is
-    given, then refiled by ``refile`` after every write of that entity."""
+    """An org's kept sort orders by (entity, column) and indexes by (entity, name), each built on
+    first use from the table it is given, then refiled by ``refile`` after every write of that
+    entity."""
 
     def __init__(self) -> None:
         self._built: dict[tuple[str, str], KeptIndex] = {}
+        self._orders: dict[tuple[str, str], KeptOrder] = {}
 
     def index(self, entity: str, name: str, table: Mapping[str, Any]) -> KeptIndex:
         found = self._built.get((entity, name))
@@ -179,10 +182,24 @@ class BooksIndexes:
             found = self._built[(entity, name)] = KeptIndex(keys, table, order=order)
         return found
 
+    def order(
+        self,
+        entity: str,
+        column: str,
+        table: Mapping[str, Any],
+        sort_key: Callable[[str], Callable[[Any], Any]],
+    ) -> KeptOrder:
+        """The records of ``table`` by ``column``, whose key is ``sort_key(column)``."""
+        found = self._orders.get((entity, column))
+        if found is None:
+            found = self._orders[(entity, column)] = KeptOrder(sort_key(column), table)
+        return found
+
     def refile(self, entity: str, record_id: str, record: Contact | Item | None) -> None:
-        for (kind, _), index in self._built.items():
-            if kind == entity:
-                index.update(record_id, record)
+        for kept in (self._orders, self._built):
+            for (kind, _), index in kept.items():
+                if kind == entity:
+                    index.update(record_id, record)
 
 
 @dataclass(frozen=True)

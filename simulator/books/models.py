@@ -40,7 +40,6 @@ from simulator.clock import Clock
 from simulator.events import Observer, Operation, RecordChange
 from simulator.fastdict import asdict
 from simulator.ids import IdSequence, normalize_id
-from simulator.orders import KeptOrder
 
 _TIMES = ("created_time", "last_modified_time")
 
@@ -68,11 +67,9 @@ class BooksOrg:
         self.items: dict[str, Item] = {}
         #: Called with every record change (``simulator.events``): webhooks listen here.
         self.observers: list[Observer] = []
-        #: The sort orders lists have asked for, by (entity, sort column): built on first use, then
-        #: kept by ``reindex`` after every write, so that a list page costs a page.
-        self._orders: dict[tuple[str, str], KeptOrder] = {}
-        #: Records by the values selective filters and lookups ask for (CRM ids, statuses, names,
-        #: person ids): built on first use, kept by ``reindex`` too.
+        #: The sort orders lists have asked for, and records by the values selective filters and
+        #: lookups ask for (CRM ids, statuses, names, person ids): built on first use, then kept
+        #: by ``reindex`` after every write, so that a list page costs a page.
         self.indexes = BooksIndexes()
 
     @property
@@ -270,30 +267,28 @@ class BooksOrg:
                 self._changed("contact", "edit", record.contact_id, record)
 
     def reindex(self, record: Contact | Item) -> None:
-        """File a record written (created, changed or deleted) again in the kept sort orders."""
+        """File a record written (created, changed or deleted) again in the kept sort orders and
+        indexes."""
         now: Contact | Item | None
         if isinstance(record, Item):
             entity, record_id, now = "item", record.item_id, self.items.get(record.item_id)
         else:
             entity, record_id, now = "contact", record.contact_id, self.contacts.get(record.contact_id)
-        for (kind, _), order in self._orders.items():
-            if kind == entity:
-                order.update(record_id, now)
         self.indexes.refile(entity, record_id, now)
 
+    def _table(self, entity: str) -> Mapping[str, Any]:
+        return self.items if entity == "item" else self.contacts
+
     def _index(self, entity: str, name: str) -> KeptIndex:
-        return self.indexes.index(entity, name, self.items if entity == "item" else self.contacts)
+        return self.indexes.index(entity, name, self._table(entity))
 
     def _indexed(self, entity: str) -> Indexed:
-        table: Mapping[str, Any] = self.items if entity == "item" else self.contacts
-        return Indexed(table, lambda name: self.indexes.index(entity, name, table))
+        return Indexed(self._table(entity), lambda name: self._index(entity, name))
 
     def _in_order(self, entity: str, column: str, descending: bool) -> Iterator[Any]:
-        order = self._orders.get((entity, column))
-        table: Mapping[str, Any] = self.items if entity == "item" else self.contacts
-        if order is None:
-            key = queries.item_sort_key if entity == "item" else queries.contact_sort_key
-            order = self._orders[(entity, column)] = KeptOrder(key(column), table)
+        table = self._table(entity)
+        key = queries.item_sort_key if entity == "item" else queries.contact_sort_key
+        order = self.indexes.order(entity, column, table, key)
         return (table[record_id] for record_id in order.ids(descending=descending))
 
     def _changed(
